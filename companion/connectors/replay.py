@@ -1,0 +1,283 @@
+"""Replay a recorded chat (JSONL or CSV) or read JSONL/plain lines from stdin.
+
+A bad line (broken JSON, no ``text``, invalid UTF-8, a wrong type) is counted in
+``stats.malformed``, logged with its line number and kept in ``bad_lines``; the run goes on.
+"""
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+from companion.connectors.base import SourceStats
+from companion.messages import ChatMessage, MessageKind
+from companion.text import normalize_text
+
+log = logging.getLogger(__name__)
+
+# Python's csv module refuses fields over 128 kB by default; chat lines can be long and hostile.
+csv.field_size_limit(10 * 1024 * 1024)
+
+
+@dataclass(slots=True)
+class BadLine:
+    line: int
+    reason: str
+
+
+class BadRecord(ValueError):
+    """A replay row that cannot become a message."""
+
+
+def parse_ts(value: Any) -> float:
+    """Epoch seconds (int/float/numeric string, milliseconds accepted) or ISO-8601."""
+    if isinstance(value, bool):
+        raise BadRecord("ts must be a number or an ISO-8601 string")
+    if isinstance(value, (int, float)):
+        ts = float(value)
+    elif isinstance(value, str) and value.strip():
+        v = value.strip()
+        try:
+            ts = float(v)
+        except ValueError:
+            try:
+                dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise BadRecord(f"unparseable ts {v[:40]!r}") from exc
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=timezone.utc)
+            ts = dt.timestamp()
+    else:
+        raise BadRecord("ts must be a number or an ISO-8601 string")
+    # Millisecond epochs are common in exported logs.
+    return ts / 1000.0 if ts > 1e11 else ts
+
+
+def _kind(value: Any) -> MessageKind:
+    if value in (None, ""):
+        return MessageKind.MESSAGE
+    try:
+        return MessageKind(str(value).lower())
+    except ValueError as exc:
+        raise BadRecord(f"unknown kind {str(value)[:30]!r}") from exc
+
+
+def message_from_mapping(row: dict[str, Any], platform: str = "replay") -> ChatMessage:
+    """Build a message from a JSON object or CSV row (``text`` or ``message`` required)."""
+    text = row.get("text", row.get("message"))
+    if text is None:
+        raise BadRecord("missing 'text'")
+    if not isinstance(text, str):
+        raise BadRecord(f"'text' must be a string, not {type(text).__name__}")
+    clean, truncated = normalize_text(text)
+    if not clean:
+        raise BadRecord("empty 'text'")
+    raw_ts = row.get("ts", row.get("date"))
+    ts = parse_ts(raw_ts) if raw_ts not in (None, "") else time.time()
+    tags = row.get("tags") or {}
+    if not isinstance(tags, dict):
+        raise BadRecord("'tags' must be an object")
+    user = str(row.get("user") or "anonymous")[:64]
+    msg = ChatMessage(
+        text=clean,
+        platform=str(row.get("platform") or platform)[:32],
+        channel=str(row.get("channel") or "default")[:64],
+        user=user,
+        user_id=str(row["user_id"])[:64] if row.get("user_id") not in (None, "") else None,
+        ts=ts,
+        tags=tags,
+        kind=_kind(row.get("kind")),
+        truncated=truncated,
+        first_message=bool(row.get("first_message") or tags.get("first-msg") in ("1", 1, True)),
+    )
+    if row.get("id"):
+        msg.id = str(row["id"])[:128]
+    bits = row.get("bits") or tags.get("bits")
+    if bits not in (None, ""):
+        try:
+            msg.bits = int(bits)
+        except (TypeError, ValueError) as exc:
+            raise BadRecord("'bits' must be an integer") from exc
+        if msg.kind is MessageKind.MESSAGE and msg.bits > 0:
+            msg.kind = MessageKind.BITS
+    mentions = row.get("mentions")
+    if isinstance(mentions, list):
+        msg.mentions = [str(m)[:64] for m in mentions]
+    return msg
+
+
+def _iter_jsonl(data: bytes, platform: str) -> Iterator[tuple[int, ChatMessage | BadLine]]:
+    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield lineno, BadLine(lineno, f"invalid UTF-8 at byte {exc.start}")
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield lineno, BadLine(lineno, f"broken JSON: {exc.msg}")
+            continue
+        if not isinstance(obj, dict):
+            yield lineno, BadLine(lineno, "a line must be a JSON object")
+            continue
+        try:
+            yield lineno, message_from_mapping(obj, platform)
+        except BadRecord as exc:
+            yield lineno, BadLine(lineno, str(exc))
+
+
+def _iter_csv(data: bytes, platform: str) -> Iterator[tuple[int, ChatMessage | BadLine]]:
+    # Decode line by line so one bad line cannot spoil the file.
+    lines: list[str] = []
+    bad: dict[int, BadLine] = {}
+    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            lines.append(raw.decode("utf-8").rstrip("\r"))
+        except UnicodeDecodeError as exc:
+            bad[lineno] = BadLine(lineno, f"invalid UTF-8 at byte {exc.start}")
+            lines.append("")
+    reader = csv.DictReader(io.StringIO("\n".join(lines), newline=""))
+    if reader.fieldnames is None or not ({"text", "message"} & {f.strip() for f in reader.fieldnames}):
+        yield 1, BadLine(1, "CSV header needs a 'text' or 'message' column")
+        return
+    emitted_bad = set()
+    for row in reader:
+        lineno = reader.line_num
+        for b in sorted(k for k in bad if k < lineno and k not in emitted_bad):
+            emitted_bad.add(b)
+            yield b, bad[b]
+        if lineno in bad:
+            continue
+        row = {(k or "").strip(): v for k, v in row.items()}
+        if None in row or "" in row:
+            yield lineno, BadLine(lineno, "more fields than the header")
+            continue
+        try:
+            yield lineno, message_from_mapping(row, platform)
+        except BadRecord as exc:
+            yield lineno, BadLine(lineno, str(exc))
+    for b in sorted(k for k in bad if k not in emitted_bad):
+        yield b, bad[b]
+
+
+class ReplaySource:
+    """Plays a JSONL or CSV chat file. ``speed=0`` goes as fast as the pipeline takes it;
+    ``speed=1`` waits out the real gaps between timestamps; ``speed=2`` twice as fast."""
+
+    can_pause = True  # the overload policy may apply backpressure instead of degrading
+
+    def __init__(self, path: str | Path, speed: float = 0.0, platform: str = "replay") -> None:
+        if speed < 0:
+            raise ValueError("speed must be >= 0")
+        self.path = Path(path)
+        self.speed = speed
+        self.platform = platform
+        self.name = f"replay:{self.path.name}"
+        self.stats = SourceStats()
+        self.bad_lines: list[BadLine] = []
+        self._closed = False
+
+    def _rows(self) -> Iterator[tuple[int, ChatMessage | BadLine]]:
+        data = self.path.read_bytes()
+        is_csv = self.path.suffix.lower() == ".csv"
+        return (_iter_csv if is_csv else _iter_jsonl)(data, self.platform)
+
+    def __aiter__(self) -> AsyncIterator[ChatMessage]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[ChatMessage]:
+        first_ts: float | None = None
+        start = time.monotonic()
+        for n, (lineno, item) in enumerate(self._rows()):
+            if self._closed:
+                return
+            self.stats.received += 1
+            if isinstance(item, BadLine):
+                self.stats.malformed += 1
+                self.bad_lines.append(item)
+                log.warning("%s line %d: %s", self.path.name, item.line, item.reason)
+                continue
+            if self.speed > 0:
+                first_ts = item.ts if first_ts is None else first_ts
+                due = start + max(0.0, item.ts - first_ts) / self.speed
+                delay = due - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            elif n % 256 == 0:
+                await asyncio.sleep(0)  # let the pipeline run between chunks
+            item.received_at = time.perf_counter()
+            self.stats.parsed += 1
+            yield item
+
+    async def close(self) -> None:
+        self._closed = True
+
+
+class StdinSource:
+    """Reads stdin line by line: a JSON object per line, or plain text (one message per line)."""
+
+    can_pause = True
+
+    def __init__(self, stream: Any = None, platform: str = "stdin") -> None:
+        self._stream = stream if stream is not None else sys.stdin.buffer
+        self.platform = platform
+        self.name = "stdin"
+        self.stats = SourceStats()
+        self.bad_lines: list[BadLine] = []
+        self._closed = False
+
+    def __aiter__(self) -> AsyncIterator[ChatMessage]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[ChatMessage]:
+        lineno = 0
+        while not self._closed:
+            raw = await asyncio.to_thread(self._stream.readline)
+            if not raw:
+                return
+            lineno += 1
+            item = self._parse(lineno, raw)
+            if item is None:
+                continue
+            self.stats.received += 1
+            if isinstance(item, BadLine):
+                self.stats.malformed += 1
+                self.bad_lines.append(item)
+                log.warning("stdin line %d: %s", lineno, item.reason)
+                continue
+            self.stats.parsed += 1
+            yield item
+
+    def _parse(self, lineno: int, raw: bytes) -> ChatMessage | BadLine | None:
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        stripped = raw.strip()
+        if not stripped:
+            return None
+        if stripped.startswith(b"{"):
+            for _, item in _iter_jsonl(stripped, self.platform):
+                if isinstance(item, BadLine):
+                    item.line = lineno
+                return item
+        try:
+            text = stripped.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return BadLine(lineno, f"invalid UTF-8 at byte {exc.start}")
+        try:
+            return message_from_mapping({"text": text}, self.platform)
+        except BadRecord as exc:
+            return BadLine(lineno, str(exc))
+
+    async def close(self) -> None:
+        self._closed = True

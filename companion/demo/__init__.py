@@ -1,0 +1,1 @@
+"""Bundled demo data: a scripted, deterministic sample chat for the companion engine."""
