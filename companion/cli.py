@@ -63,7 +63,7 @@ def make_sources(spec: str, speed: float | None, reply: bool) -> tuple[list[tupl
     kind, _, arg = spec.partition(":")
     if kind == "demo":
         return [("demo", ReplaySource(DEMO_CHAT, speed=1.0 if speed is None else speed,
-                                      platform="twitch"))], True
+                                      platform="twitch", rebase=True))], True
     if kind == "replay":
         if not arg:
             raise ConfigError("replay needs a path: --source replay:PATH")

@@ -13,6 +13,7 @@ from typing import Any, AsyncIterable
 from companion.messages import ChatMessage
 from pipelines.bus import Bus
 from pipelines.enrich import EnrichStage
+from pipelines.forget import ForgetStage
 from pipelines.metrics import Metrics
 from pipelines.overload import OverloadMode, OverloadPolicy
 from pipelines.runtime import Runtime, RunSummary, RuntimeConfig
@@ -60,6 +61,19 @@ def overload_from_name(name: str) -> OverloadPolicy:
     return OverloadPolicy(mode=OverloadMode(name))
 
 
+class LexiconOnly:
+    """Wraps an analyser so every batch gets the lexicon pass only (``--lexicon-only``)."""
+
+    def __init__(self, analyzer: Any) -> None:
+        self._analyzer = analyzer
+
+    def analyze_messages(self, msgs: list[ChatMessage], deep: bool = True) -> list:
+        return self._analyzer.analyze_messages(msgs, deep=False)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._analyzer, name)
+
+
 class Engine:
     """One running companion. Build it, then ``await engine.run(sources)``."""
 
@@ -74,6 +88,7 @@ class Engine:
         self.analytics = self._open_analytics() if config.analytics else None
         self.character = self._open_character() if config.character else None
         self.enrich = EnrichStage()
+        self.forget = ForgetStage(self.memory) if self.memory is not None else None
         self.runtime: Runtime | None = None
         self.dashboard = None
         self.sources: list[tuple[str, AsyncIterable]] = []
@@ -85,10 +100,9 @@ class Engine:
         from companion.analyzer import Analyzer
 
         started = time.perf_counter()
-        analyzer = Analyzer.load(character_names=[self.config.character_name],
-                                 lexicon_only=self.config.lexicon_only)
+        analyzer = Analyzer.load(character_names=[self.config.character_name])
         log.info("analyser loaded in %.2fs", time.perf_counter() - started)
-        return analyzer
+        return LexiconOnly(analyzer) if self.config.lexicon_only else analyzer
 
     def _open_memory(self) -> Any:
         from memory_store import MemoryStore
@@ -99,23 +113,24 @@ class Engine:
     def _open_analytics(self) -> Any:
         from companion.analytics import Analytics
 
-        return Analytics(self.config.data_dir / "analytics", bus=self.bus)
+        return Analytics(self.config.data_dir, bus=self.bus)
 
     def _open_character(self) -> Any:
         from companion.character import CharacterConfig, CharacterEngine
 
-        cfg = CharacterConfig.load() if hasattr(CharacterConfig, "load") else CharacterConfig()
-        if hasattr(cfg, "name"):
-            cfg.name = self.config.character_name
-        return CharacterEngine(self.config.data_dir / "character", memory=self.memory,
-                               bus=self.bus, config=cfg, moderate=self.config.moderate)
+        char_dir = self.config.data_dir / "character"
+        cfg = CharacterConfig.load(char_dir)
+        cfg.name = self.config.character_name
+        return CharacterEngine(char_dir, memory=self.memory, bus=self.bus, config=cfg,
+                               moderate=self.config.moderate,
+                               moderation_executor=self.execute_moderation)
 
     def stages(self) -> list[Stage]:
         stages: list[Stage] = [self.enrich]
         if self.memory is not None:
             from memory_store.stage import RememberStage
 
-            stages.append(RememberStage(self.memory))
+            stages += [RememberStage(self.memory), self.forget]
         if self.analytics is not None:
             stages.append(self.analytics.stage)
         if self.character is not None:
@@ -135,14 +150,13 @@ class Engine:
         """Platform control events: moderator deletions and bans make the engine forget."""
         from companion.connectors.base import ModerationEvent, ModerationKind
 
-        if not isinstance(item, ModerationEvent) or self.memory is None:
+        if not isinstance(item, ModerationEvent) or self.forget is None:
             return
         if item.kind is ModerationKind.CLEARMSG and item.target_msg_id:
-            removed = await asyncio.to_thread(self.memory.forget_message, item.target_msg_id)
+            removed = await self.forget.forget_message(item.target_msg_id)
             log.info("CLEARMSG %s: forgot %s", item.target_msg_id, removed)
         elif item.kind is ModerationKind.CLEARCHAT and item.target_user:
-            n = await asyncio.to_thread(self.memory.forget_user_in_channel, item.channel,
-                                        item.target_user)
+            n = await self.forget.forget_user(item.channel, item.target_user, item.ts)
             log.info("CLEARCHAT %s in %s: forgot %d memories", item.target_user, item.channel, n)
 
     def reply_guard(self, text: str) -> str | None:
@@ -169,6 +183,18 @@ class Engine:
                 await send(channel, text, reply_to_id=reply_to_id)
                 return
         raise SendDisabled("no connected source can send replies")
+
+    async def execute_moderation(self, suggestion: Any) -> bool:
+        """Runs a moderation suggestion (only with ``--moderate``) through the first source
+        that can moderate. Returns whether anything was executed."""
+        for _, src in self.sources:
+            moderate = getattr(src, "moderate", None)
+            if moderate is not None:
+                await moderate(suggestion)
+                return True
+        log.warning("moderation suggested but no connected source can moderate: %s %s (%s)",
+                    suggestion.action, suggestion.user, suggestion.reason)
+        return False
 
     def state(self) -> dict[str, Any]:
         """The JSON snapshot behind ``GET /api/state``."""

@@ -177,12 +177,16 @@ class ReplaySource:
 
     can_pause = True  # the overload policy may apply backpressure instead of degrading
 
-    def __init__(self, path: str | Path, speed: float = 0.0, platform: str = "replay") -> None:
+    def __init__(self, path: str | Path, speed: float = 0.0, platform: str = "replay",
+                 rebase: bool = False) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0")
         self.path = Path(path)
         self.speed = speed
         self.platform = platform
+        # rebase: shift timestamps so the first message happens now (the demo plays as live chat,
+        # so memory recency and analytics windows line up with the wall clock).
+        self.rebase = rebase
         self.name = f"replay:{self.path.name}"
         self.stats = SourceStats()
         self.bad_lines: list[BadLine] = []
@@ -199,6 +203,7 @@ class ReplaySource:
     async def _iterate(self) -> AsyncIterator[ChatMessage]:
         first_ts: float | None = None
         start = time.monotonic()
+        shift: float | None = None
         for n, (lineno, item) in enumerate(self._rows()):
             if self._closed:
                 return
@@ -208,6 +213,8 @@ class ReplaySource:
                 self.bad_lines.append(item)
                 log.warning("%s line %d: %s", self.path.name, item.line, item.reason)
                 continue
+            if self.rebase:
+                shift = time.time() - item.ts if shift is None else shift
             if self.speed > 0:
                 first_ts = item.ts if first_ts is None else first_ts
                 due = start + max(0.0, item.ts - first_ts) / self.speed
@@ -216,6 +223,8 @@ class ReplaySource:
                     await asyncio.sleep(delay)
             elif n % 256 == 0:
                 await asyncio.sleep(0)  # let the pipeline run between chunks
+            if shift is not None:
+                item.ts += shift
             item.received_at = time.perf_counter()
             self.stats.parsed += 1
             yield item
