@@ -7,6 +7,7 @@ client modules only own the connection.
 """
 from __future__ import annotations
 
+import asyncio
 import enum
 import time
 from dataclasses import asdict, dataclass, field
@@ -136,3 +137,29 @@ class SendBlocked(SendError):
 
 class SendQueueFull(SendError):
     """Too many replies are waiting for the rate limiter; the caller decides what to do."""
+
+
+async def iterate_inbox(inbox: "asyncio.Queue[SourceItem]", done: asyncio.Event,
+                        fatal: Callable[[], BaseException | None]) -> AsyncIterator[SourceItem]:
+    """Yield what a connector's background task puts in ``inbox`` until ``done`` is set and the
+    inbox is empty; then re-raise the task's fatal error, if any. Shared by the clients that
+    read their connection in a task of their own (Twitch, Discord)."""
+    while True:
+        if not inbox.empty():
+            yield inbox.get_nowait()
+            continue
+        if done.is_set():
+            error = fatal()
+            if error is not None:
+                raise error
+            return
+        getter = asyncio.ensure_future(inbox.get())
+        stopper = asyncio.ensure_future(done.wait())
+        try:
+            await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            if not getter.done():
+                getter.cancel()
+        if getter.done() and not getter.cancelled():
+            yield getter.result()

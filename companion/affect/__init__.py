@@ -1,0 +1,1 @@
+"""Affect models: shared MiniLM encoder, trained heads, TRM PAD refiner, mood tracker, lexicons."""

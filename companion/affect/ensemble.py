@@ -1,0 +1,68 @@
+"""Sentiment ensemble: a multinomial logistic regression over the components, fitted on dev data.
+
+Inputs per message: the trained head's log-probabilities, VADER compound (and whether VADER found
+any sentiment word), the emoji score and count, the emote score and count. Missing components are 0
+with their presence flag 0, so the regression learns how far to trust each one when present.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+N_FEATURES = 10
+
+
+def component_matrix(model_probs: np.ndarray | None, vader: list, emoji: list, emote: list) -> np.ndarray:
+    """(n, N_FEATURES). ``model_probs`` (n, 3) or None (lexicon-only mode: model columns 0)."""
+    n = len(vader)
+    X = np.zeros((n, N_FEATURES), dtype=np.float64)
+    if model_probs is not None:
+        X[:, 0:3] = np.log(np.clip(model_probs, 1e-4, 1.0))
+        X[:, 9] = 1.0
+    for i in range(n):
+        v, e, m = vader[i], emoji[i], emote[i]
+        X[i, 3] = v.score or 0.0
+        X[i, 4] = float(v.hits > 0)
+        X[i, 5] = e.score or 0.0
+        X[i, 6] = np.log1p(e.hits) * (e.score or 0.0)
+        X[i, 7] = m.score or 0.0
+        X[i, 8] = np.log1p(m.hits) * (m.score or 0.0)
+    return X
+
+
+class SentimentEnsemble:
+    """Two fitted regressions: with the model head (deep) and without it (lexicon-only, degraded)."""
+
+    def __init__(self, deep: dict, lexicon: dict) -> None:
+        self.deep, self.lexicon = deep, lexicon
+
+    @staticmethod
+    def _fit_one(X: np.ndarray, y: np.ndarray, seed: int) -> dict:
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced", random_state=seed)
+        lr.fit(X, y)
+        return {"coef": lr.coef_.tolist(), "intercept": lr.intercept_.tolist()}
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, seed: int = 13) -> "SentimentEnsemble":
+        Xl = X.copy()
+        Xl[:, [0, 1, 2, 9]] = 0.0
+        return cls(cls._fit_one(X, y, seed), cls._fit_one(Xl, y, seed))
+
+    def proba(self, X: np.ndarray, deep: bool = True) -> np.ndarray:
+        p = self.deep if deep else self.lexicon
+        z = X @ np.asarray(p["coef"]).T + np.asarray(p["intercept"])
+        z -= z.max(1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(1, keepdims=True)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps({"features": N_FEATURES, "deep": self.deep, "lexicon": self.lexicon}, indent=1))
+
+    @classmethod
+    def load(cls, path: Path) -> "SentimentEnsemble":
+        d = json.loads(path.read_text())
+        return cls(d["deep"], d["lexicon"])

@@ -1,0 +1,122 @@
+"""The bundle of trained heads that read the shared encoder's features.
+
+``AffectHeads.predict(features)`` runs every per-message head on a batch of features and
+returns numpy arrays; the analyser and the evaluation both go through it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from companion.affect.modules import FeatureProjector, MLPHead, SavedModule
+from companion.affect.mood_tracker import MoodTracker
+from companion.affect.trm import TRMRefiner
+from companion.records import GOEMOTIONS_LABELS
+
+HEAD_NAMES = ("emotions", "ekman", "sentiment", "toxicity", "intimacy", "politeness")
+
+
+@dataclass(slots=True)
+class HeadOutputs:
+    emotions: np.ndarray  # (n, 28) probabilities
+    ekman: np.ndarray  # (n, 7) probabilities
+    sentiment: np.ndarray  # (n, 3) softmax
+    toxicity: np.ndarray  # (n, 3) softmax (hate, offensive, none), hate bias applied
+    intimacy: np.ndarray  # (n,)
+    politeness: np.ndarray  # (n,)
+    pad: np.ndarray  # (n, 3) final-step PAD
+    pad_conf: np.ndarray  # (n, K) per-step confidence
+    projected: np.ndarray  # (n, HEAD_DIM) normalised, projected features (the mood tracker's input)
+
+    def aux(self) -> np.ndarray:
+        """The per-turn summary fed to the mood tracker: emotions, sentiment, ekman."""
+        return np.concatenate([self.emotions, self.sentiment, self.ekman], axis=1).astype(np.float32)
+
+
+AUX_DIM = 28 + 3 + 7
+
+
+# GoEmotions -> Ekman grouping (Demszky et al. 2020), in EKMAN_LABELS order.
+EKMAN_GROUPS = (
+    ("anger", "annoyance", "disapproval"), ("disgust",), ("fear", "nervousness"),
+    ("joy", "amusement", "approval", "excitement", "gratitude", "love", "optimism", "relief", "pride",
+     "admiration", "desire", "caring"),
+    ("neutral",), ("sadness", "disappointment", "embarrassment", "grief", "remorse"),
+    ("surprise", "realization", "confusion", "curiosity"),
+)
+_GROUP_IDX = [[GOEMOTIONS_LABELS.index(n) for n in g] for g in EKMAN_GROUPS]
+
+
+def ekman_probs(head: torch.Tensor, emotions: torch.Tensor) -> torch.Tensor:
+    """Ekman-7 probability: mean of the Ekman head and the noisy-OR of its GoEmotions group
+    (the two views disagree in useful ways; the mean scored higher on dev than either)."""
+    grouped = torch.stack([1 - torch.prod(1 - emotions[:, idx], dim=1) for idx in _GROUP_IDX], dim=1)
+    return (head + grouped) / 2
+
+
+def pad_input(x: torch.Tensor, emotions: torch.Tensor, sentiment: torch.Tensor, ekman: torch.Tensor) -> torch.Tensor:
+    """The PAD refiner reads the normalised features plus the emotion/sentiment heads' outputs
+    (centred), so VAD regression borrows what the larger GoEmotions set taught those heads."""
+    return torch.cat([x, 2 * emotions - 1, 2 * sentiment - 1, 2 * ekman - 1], dim=1)
+
+
+class AffectHeads:
+    def __init__(self, norm: FeatureProjector, heads: dict[str, MLPHead], pad: TRMRefiner,
+                 mood: MoodTracker | None) -> None:
+        self.norm, self.heads, self.pad, self.mood = norm, heads, pad, mood
+
+    def modules(self) -> dict[str, SavedModule]:
+        out: dict[str, SavedModule] = {"feature_norm": self.norm, **self.heads, "pad_trm": self.pad}
+        if self.mood is not None:
+            out["mood_tracker"] = self.mood
+        return out
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        mods = self.modules()
+        for name, m in mods.items():
+            m.save(folder / name)
+        (folder / "modules.json").write_text(json.dumps(list(mods), indent=1))
+
+    @classmethod
+    def load(cls, folder: Path) -> "AffectHeads":
+        names = json.loads((folder / "modules.json").read_text())
+        mods = {n: SavedModule.load(folder / n) for n in names}
+        heads = {n: mods[n] for n in HEAD_NAMES}
+        return cls(mods["feature_norm"], heads, mods["pad_trm"], mods.get("mood_tracker"))
+
+    @torch.inference_mode()
+    def predict(self, features: np.ndarray) -> HeadOutputs:
+        x = self.norm(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)))
+        h = self.heads
+        tox = h["toxicity"](x)
+        tox[:, 0] += float(h["toxicity"].config["extra"].get("hate_bias", 0.0))
+        emotions = torch.sigmoid(h["emotions"](x))
+        ekman = ekman_probs(torch.sigmoid(h["ekman"](x)), emotions)
+        sentiment = torch.softmax(h["sentiment"](x), 1)
+        ys, cs = self.pad(pad_input(x, emotions, sentiment, ekman))
+        return HeadOutputs(
+            emotions=emotions.numpy(),
+            ekman=ekman.numpy(),
+            sentiment=sentiment.numpy(),
+            toxicity=torch.softmax(tox, 1).numpy(),
+            intimacy=h["intimacy"](x).squeeze(1).numpy(),
+            politeness=h["politeness"](x).squeeze(1).numpy(),
+            pad=ys[-1].numpy(),
+            pad_conf=torch.stack(cs, 1).numpy(),
+            projected=x.numpy(),
+        )
+
+    @torch.inference_mode()
+    def mood_predict(self, projected: np.ndarray, aux: np.ndarray, same: np.ndarray,
+                     pad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Windows (B, N, ...) of projected features (``HeadOutputs.projected``) -> emotion (B, 7)
+        and sentiment (B, 3) probabilities."""
+        assert self.mood is not None
+        x = torch.from_numpy(np.ascontiguousarray(projected, dtype=np.float32))
+        e, s = self.mood(x, torch.from_numpy(aux), torch.from_numpy(same), torch.from_numpy(pad))
+        return torch.softmax(e, 1).numpy(), torch.softmax(s, 1).numpy()

@@ -1,0 +1,63 @@
+"""Speed benchmark: ``Analyzer.analyze_messages`` with all heads on unique short chat messages
+(``benchmarks.chat_corpus``), batch 64.
+
+    python -m companion.affect.speed [--n 2048] [--threads 2] [--precision fp32 bf16 int8]
+
+Prints one JSON object: msgs/s per encoder precision (fp32, bf16, int8 dynamic quantisation).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+
+def measure(analyzer, texts: list[str], batch: int) -> float:
+    from companion.messages import ChatMessage
+
+    msgs = [ChatMessage(text=t, channel=f"c{i % 4}", user=f"u{i % 50}") for i, t in enumerate(texts)]
+    analyzer.analyze_messages(msgs[:batch])  # warm-up
+    t = time.perf_counter()
+    for s in range(0, len(msgs), batch):
+        analyzer.analyze_messages(msgs[s:s + batch])
+    return len(msgs) / (time.perf_counter() - t)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--n", type=int, default=2048)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--baseline", type=int, default=0, help="also time the seed-style baseline on this many messages")
+    p.add_argument("--precision", nargs="+", default=["fp32", "bf16", "int8"], help="encoder precisions to time")
+    a = p.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+
+    torch.set_num_threads(a.threads)
+    from companion.analyzer import Analyzer
+
+    from benchmarks.chat_corpus import chat_messages
+
+    texts = chat_messages(a.n, seed=2)
+    res = {"n": a.n, "batch": a.batch, "threads": a.threads, "cpu": platform.processor() or platform.machine(),
+           "cpu_count": os.cpu_count()}
+    for prec in a.precision:
+        t = time.perf_counter()
+        an = Analyzer.load(precision=prec)
+        res[f"load_s_{prec}"] = round(time.perf_counter() - t, 2)
+        res[f"msgs_per_s_{prec}"] = round(measure(an, texts, a.batch), 1)
+    if a.baseline:
+        from benchmarks.seed_baseline import SeedBaseline
+
+        base = SeedBaseline()
+        res["baseline_msgs_per_s"] = round(measure(base, chat_messages(a.baseline, seed=3), 1), 2)
+        for prec in a.precision:
+            res[f"ratio_{prec}"] = round(res[f"msgs_per_s_{prec}"] / res["baseline_msgs_per_s"], 1)
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Persistence of the analytics state in ``--data-dir``: one JSON file, written atomically."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+
+
+class AnalyticsStore:
+    """Reads and writes ``<data_dir>/analytics/state.json``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.dir = Path(data_dir) / "analytics"
+        self.path = self.dir / "state.json"
+
+    def save(self, state: dict[str, Any]) -> None:
+        """Write ``state`` atomically (temp file + rename), so a crash never leaves half a file."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".json.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"version": FORMAT_VERSION, "saved_at": time.time(), **state}, f, separators=(",", ":"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    def load(self) -> dict[str, Any] | None:
+        """The saved state, or None. An unreadable file is kept aside (``.corrupt``), not deleted."""
+        if not self.path.exists():
+            return None
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                state = json.load(f)
+            if state.get("version") != FORMAT_VERSION:
+                raise ValueError(f"unknown format version {state.get('version')!r}")
+            return state
+        except (OSError, ValueError) as exc:
+            aside = self.path.with_suffix(f".corrupt.{int(time.time())}")
+            log.warning("analytics state %s unreadable (%s); moved to %s, starting fresh", self.path, exc, aside)
+            os.replace(self.path, aside)
+            return None

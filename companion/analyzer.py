@@ -1,0 +1,282 @@
+"""The analyser seam: ``Analyzer.load().analyze_batch(texts)`` (DESIGN.md) and
+``analyze_messages(msgs, deep)`` (what the pipeline calls).
+
+Deep mode runs one frozen MiniLM pass per message; its features feed every trained head in
+``companion/affect`` and its mean-pooled, L2-normalised output is the message embedding (the
+standard all-MiniLM-L6-v2 sentence embedding, also returned by :meth:`Analyzer.embed`).
+Lexicon mode (``deep=False``, or when no artifacts are installed) runs VADER, emoji and Twitch
+emotes only, leaves model fields ``None`` and marks the record ``degraded``.
+
+Per-channel state (for the mood tracker and novelty) lives inside the analyser:
+- mood: the last ``mood_window`` turns of each channel go through the conversation GRU;
+  ``mood.valence`` = P(positive) - P(negative) of its sentiment output, ``mood.arousal`` = its
+  emotion distribution weighted by per-emotion arousal (anger .8, disgust .5, fear .8, joy .6,
+  neutral .2, sadness .3, surprise .8), and ``mood.persistence`` = 1 - JSD (base 2) between its
+  sentiment distribution now and at the channel's previous turn: 1 when the channel's mood carries
+  over unchanged, 0 when it flips completely (0 for a channel's first turn).
+- novelty: cosine similarity against the channel's last ``novelty_window`` embeddings.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from companion.messages import ChatMessage
+from companion.records import (EKMAN_LABELS, GOEMOTIONS_LABELS, PAD, SENTIMENT_LABELS, TOXICITY_LABELS,
+                               AnalysisRecord, Ekman, Emotions, MemoryInfo, Mood, Sentiment,
+                               SentimentComponents, Social, Toxicity)
+
+DEFAULT_ARTIFACTS = Path(__file__).parent / "affect" / "artifacts"
+MOOD_AROUSAL = np.array([0.8, 0.5, 0.8, 0.6, 0.2, 0.3, 0.8])  # MELD/Ekman order
+
+
+def _round(x: float, nd: int = 4) -> float:
+    return float(round(float(x), nd))
+
+
+def _jsd(p: np.ndarray, q: np.ndarray) -> float:
+    m = 0.5 * (p + q)
+
+    def kl(a: np.ndarray, b: np.ndarray) -> float:
+        a = np.clip(a, 1e-9, 1.0)
+        return float(np.sum(a * np.log2(a / np.clip(b, 1e-9, 1.0))))
+
+    return 0.5 * kl(p, m) + 0.5 * kl(q, m)
+
+
+@dataclass
+class _ChannelState:
+    turns: deque = field(default_factory=deque)  # (features, aux, user)
+    embeddings: deque = field(default_factory=deque)
+    text_hashes: deque = field(default_factory=deque)
+    last_sentiment: np.ndarray | None = None
+
+
+class Analyzer:
+    """Affect analysis of chat messages. Build with :meth:`load`."""
+
+    def __init__(self, encoder, heads, ensemble, character_names: Sequence[str] = ("Aiko",),
+                 mood_window: int = 8, novelty_window: int = 200, emoji_table: Path | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        from companion.affect.importance import ImportanceScorer
+        from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer
+
+        self.encoder, self.heads, self.ensemble = encoder, heads, ensemble
+        self.vader, self.emote = VaderScorer(), EmoteScorer()
+        if emoji_table is not None and emoji_table.exists():
+            self.emoji = EmojiScorer.load(emoji_table)
+        else:
+            from companion.affect.datasets import default_data_dir
+
+            self.emoji = EmojiScorer(default_data_dir() / "emoji_sentiment" / "Emoji_Sentiment_Data_v1.0.csv")
+        self.importance = ImportanceScorer(tuple(character_names))
+        self.mood_window = mood_window
+        self.novelty_window = novelty_window
+        self.clock = clock
+        self._channels: dict[str, _ChannelState] = {}
+        self._lock = threading.Lock()
+        self.thresholds = (np.asarray(heads.heads["emotions"].config["extra"]["thresholds"])
+                           if heads is not None else None)
+
+    @classmethod
+    def load(cls, artifacts_dir: str | Path | None = None, device: str = "cpu",
+             character_names: Sequence[str] = ("Aiko",), precision: str = "bf16",
+             threads: int | None = None, **kw) -> "Analyzer":
+        """Load the encoder and the committed artifacts, offline. Without artifacts only the
+        lexicon analysis is available (every record ``degraded``). ``precision`` is the encoder's:
+        bf16 (default: ~1.6x faster than fp32 on AVX512-BF16 CPUs, every test metric within 0.001,
+        embedding cosine to fp32 0.9999), fp32, or int8 (torch dynamic quantisation: not faster here
+        and much less accurate). See docs/BENCHMARKS.md."""
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+
+        if threads is not None:
+            torch.set_num_threads(threads)
+        from companion.affect.encoder import SharedEncoder
+        from companion.affect.ensemble import SentimentEnsemble
+        from companion.affect.heads import AffectHeads
+
+        art = Path(artifacts_dir) if artifacts_dir is not None else DEFAULT_ARTIFACTS
+        heads = AffectHeads.load(art) if (art / "modules.json").exists() else None
+        ens = SentimentEnsemble.load(art / "sentiment_ensemble.json") if (art / "sentiment_ensemble.json").exists() else None
+        encoder = SharedEncoder(device=device, precision=precision)
+        return cls(encoder, heads, ens, character_names=character_names,
+                   emoji_table=art / "emoji_sentiment.json", **kw)
+
+    # ------------------------------------------------------------------ public API
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """(n, 384) float32 L2-normalised MiniLM sentence embeddings (same space as Event.embedding)."""
+        return self.encoder.encode([t or "" for t in texts]).embedding
+
+    def analyze_batch(self, texts: list[str]) -> list[AnalysisRecord]:
+        """DESIGN.md API: one record per text, in order."""
+        msgs = [ChatMessage(text=t or "") for t in texts]
+        return [e.record for e in self.analyze_messages(msgs, deep=True)]
+
+    def analyze_messages(self, msgs: list[ChatMessage], deep: bool = True) -> list:
+        """Analyse a micro-batch; returns ``pipelines.event.Event`` objects in input order."""
+        from pipelines.event import Event
+
+        if not msgs:
+            return []
+        t0 = time.perf_counter()
+        deep = deep and self.heads is not None and self.ensemble is not None
+        lex = [self._lexicon(m) for m in msgs]
+        if deep:
+            enc = self.encoder.encode([m.text for m in msgs])
+            out = self.heads.predict(enc.features)
+            records = self._deep_records(msgs, lex, enc, out)
+            embeddings = list(enc.embedding)
+        else:
+            records = self._lexicon_records(msgs, lex)
+            embeddings = [None] * len(msgs)
+        ms = (time.perf_counter() - t0) * 1000.0 / len(msgs)
+        for r in records:
+            r.latency_ms = _round(ms, 3)
+        return [Event(message=m, record=r, embedding=e) for m, r, e in zip(msgs, records, embeddings)]
+
+    def reset(self) -> None:
+        """Forget every channel's conversation state."""
+        with self._lock:
+            self._channels.clear()
+
+    # ------------------------------------------------------------------ internals
+    def _lexicon(self, m: ChatMessage):
+        from companion.affect.injection import looks_like_injection
+        from companion.affect.lexicons import strip_emotes
+
+        emote = self.emote(m.text, m.emotes or None)
+        emo = self.emoji(m.text)
+        vader = self.vader(strip_emotes(m.text, self.emote))
+        return vader, emo, emote, looks_like_injection(m.text)
+
+    def _base(self, m: ChatMessage) -> AnalysisRecord:
+        kind = m.kind.value if hasattr(m.kind, "value") else str(m.kind)
+        return AnalysisRecord(id=m.id, ts=m.ts, platform=m.platform, channel=m.channel, user=m.user,
+                              text=m.text, kind=kind, user_id=m.user_id, truncated=m.truncated)
+
+    def _sentiment(self, probs: np.ndarray, i: int, lex, model_score: float | None) -> Sentiment:
+        vader, emo, emote, _ = lex
+        p = probs[i]
+        return Sentiment(label=SENTIMENT_LABELS[int(p.argmax())], score=_round(p[2] - p[0]),
+                         components=SentimentComponents(
+                             model=None if model_score is None else _round(model_score),
+                             vader=None if vader.score is None else _round(vader.score),
+                             emoji=None if emo.score is None else _round(emo.score),
+                             emote=None if emote.score is None else _round(emote.score)))
+
+    def _lexicon_records(self, msgs: list[ChatMessage], lex: list) -> list[AnalysisRecord]:
+        from companion.affect.ensemble import component_matrix
+        from companion.affect.formality import formality
+
+        X = component_matrix(None, [x[0] for x in lex], [x[1] for x in lex], [x[2] for x in lex])
+        if self.ensemble is not None:
+            probs = self.ensemble.proba(X, deep=False)
+        else:
+            # no fitted weights at all: mean of the present lexicon scores
+            s = np.array([np.mean([v for v in (x[0].score, x[1].score, x[2].score) if v is not None] or [0.0])
+                          for x in lex])
+            probs = np.stack([(s < -0.05).astype(float), (np.abs(s) <= 0.05).astype(float), (s > 0.05).astype(float)], 1)
+            probs[:, 2] = np.where(s > 0.05, (1 + s) / 2, 0)
+            probs[:, 0] = np.where(s < -0.05, (1 - s) / 2, 0)
+            probs[:, 1] = 1 - probs[:, 0] - probs[:, 2]
+        records = []
+        with self._lock:
+            for i, m in enumerate(msgs):
+                r = self._base(m)
+                r.sentiment = self._sentiment(probs, i, lex[i], None)
+                r.social = Social(formality=_round(formality(m.text, lex[i][2].hits, lex[i][1].hits)))
+                st = self._channels.setdefault(m.channel, _ChannelState())
+                h = hashlib.blake2b(m.text.strip().lower().encode("utf-8", "replace"), digest_size=8).digest()
+                novelty = 0.0 if h in st.text_hashes else 1.0
+                st.text_hashes.append(h)
+                while len(st.text_hashes) > self.novelty_window:
+                    st.text_hashes.popleft()
+                cues = self.importance.cues(m, abs(r.sentiment.score), novelty)
+                r.memory = MemoryInfo(importance=self.importance.score(cues))
+                r.injection = lex[i][3]
+                r.degraded = True
+                records.append(r)
+        return records
+
+    def _deep_records(self, msgs: list[ChatMessage], lex: list, enc, out) -> list[AnalysisRecord]:
+        from companion.affect.ensemble import component_matrix
+        from companion.affect.formality import formality
+
+        X = component_matrix(out.sentiment, [x[0] for x in lex], [x[1] for x in lex], [x[2] for x in lex])
+        probs = self.ensemble.proba(X, deep=True)
+        mood_e, mood_s = self._mood(msgs, out.projected, out.aux())
+        records = []
+        with self._lock:
+            for i, m in enumerate(msgs):
+                r = self._base(m)
+                ps = out.sentiment[i]
+                r.sentiment = self._sentiment(probs, i, lex[i], float(ps[2] - ps[0]))
+                em = out.emotions[i]
+                r.emotions = Emotions(labels=[GOEMOTIONS_LABELS[j] for j in np.flatnonzero(em >= self.thresholds)],
+                                      scores={GOEMOTIONS_LABELS[j]: _round(em[j]) for j in range(len(em))})
+                ek = out.ekman[i]
+                r.ekman = Ekman(label=EKMAN_LABELS[int(ek.argmax())],
+                                scores={EKMAN_LABELS[j]: _round(ek[j]) for j in range(len(ek))})
+                tx = out.toxicity[i]
+                label = TOXICITY_LABELS[int(tx.argmax())]
+                score = float(1.0 - tx[2])
+                r.toxicity = Toxicity(score=_round(score), label=label, flagged=bool(label == "hate" or score >= 0.8))
+                r.pad = PAD(pleasure=_round(out.pad[i, 0]), arousal=_round(out.pad[i, 1]),
+                            dominance=_round(out.pad[i, 2]), confidence=[_round(c) for c in out.pad_conf[i]])
+                st = self._channels.setdefault(m.channel, _ChannelState())
+                persistence = 0.0 if st.last_sentiment is None else 1.0 - _jsd(mood_s[i], st.last_sentiment)
+                st.last_sentiment = mood_s[i]
+                r.mood = Mood(valence=_round(mood_s[i, 2] - mood_s[i, 0]),
+                              arousal=_round(float(mood_e[i] @ MOOD_AROUSAL)),
+                              persistence=_round(min(1.0, max(0.0, persistence))))
+                r.social = Social(politeness=_round(out.politeness[i]),
+                                  intimacy=_round(min(1.0, max(-1.0, out.intimacy[i]))),
+                                  formality=_round(formality(m.text, lex[i][2].hits, lex[i][1].hits)))
+                emb = enc.embedding[i]
+                if st.embeddings:
+                    novelty = 1.0 - float(np.max(np.stack(st.embeddings) @ emb))
+                else:
+                    novelty = 1.0
+                st.embeddings.append(emb)
+                while len(st.embeddings) > self.novelty_window:
+                    st.embeddings.popleft()
+                non_neutral = float(np.max(np.delete(em, GOEMOTIONS_LABELS.index("neutral"))))
+                emotional = max(abs(r.sentiment.score), non_neutral, score if label != "none" else 0.0)
+                cues = self.importance.cues(m, emotional, novelty)
+                r.memory = MemoryInfo(importance=self.importance.score(cues))
+                r.injection = lex[i][3]
+                records.append(r)
+        return records
+
+    def _mood(self, msgs: list[ChatMessage], feats: np.ndarray, aux: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Run the conversation tracker over each message's channel window (history + this batch)."""
+        n, w = len(msgs), self.heads.mood.config["window"] if self.heads.mood is not None else 1
+        if self.heads.mood is None:
+            return np.full((n, 7), 1 / 7), np.full((n, 3), 1 / 3)
+        F = np.zeros((n, w, feats.shape[1]), dtype=np.float32)
+        A = np.zeros((n, w, aux.shape[1]), dtype=np.float32)
+        S = np.zeros((n, w), dtype=np.float32)
+        P = np.ones((n, w), dtype=np.float32)
+        with self._lock:
+            for i, m in enumerate(msgs):
+                st = self._channels.setdefault(m.channel, _ChannelState())
+                st.turns.append((feats[i], aux[i], m.user))
+                while len(st.turns) > w:
+                    st.turns.popleft()
+                turns = list(st.turns)
+                off = w - len(turns)
+                for k, (f, a, u) in enumerate(turns):
+                    F[i, off + k], A[i, off + k] = f, a
+                    S[i, off + k] = float(u == m.user)
+                    P[i, off + k] = 0.0
+        return self.heads.mood_predict(F, A, S, P)

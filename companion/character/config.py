@@ -1,0 +1,131 @@
+"""Tunables of the character engine, loaded from one JSON file.
+
+The defaults live in ``companion/character/character.json``. A partial copy at
+``<data-dir>/character.json`` overrides them key by key (nested objects merge). Keys:
+
+* ``name`` / ``persona``: the character's name (direct-address detection) and persona line.
+* ``neurochem``: per-chemical ``baseline`` (0..1) and ``half_life_s``; ``gain`` per stimulus
+  (see :mod:`companion.character.neurochem` for the equations); ``valence_tau_s``, the time
+  constant of the slow chat-valence average that drives serotonin.
+* ``expression``: hysteresis ``margin`` (PAD distance) and ``min_dwell_s``.
+* ``sampling``: ranges of the LLM sampling parameters derived from the mood.
+* ``pick``: score ``weights`` per reason, ``min_score`` to recommend, ``max_picks``, candidate
+  ``window_s``, ``toxicity_skip`` threshold, spam detection (``spam_similarity``,
+  ``spam_window_s``, ``copypasta_count``).
+* ``moderation``: toxicity thresholds for delete/timeout, repeat-offender window and count,
+  escalating ``timeout_s`` ladder, ``spam_timeout_count``.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULTS_PATH = Path(__file__).with_name("character.json")
+CHEMICALS: tuple[str, ...] = ("dopamine", "serotonin", "cortisol", "oxytocin")
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(slots=True)
+class NeurochemConfig:
+    baseline: dict[str, float]
+    half_life_s: dict[str, float]
+    gain: dict[str, float]
+    valence_tau_s: float = 120.0
+    valence_alpha: float = 0.1
+
+
+@dataclass(slots=True)
+class ExpressionConfig:
+    margin: float = 0.08
+    min_dwell_s: float = 4.0
+
+
+@dataclass(slots=True)
+class PickConfig:
+    weights: dict[str, float]
+    min_score: float = 1.5
+    max_picks: int = 3
+    window_s: float = 120.0
+    toxicity_skip: float = 0.5
+    spam_similarity: float = 0.9
+    spam_window_s: float = 60.0
+    copypasta_count: int = 3
+
+
+@dataclass(slots=True)
+class ModerationConfig:
+    delete_threshold: float = 0.6
+    timeout_threshold: float = 0.85
+    repeat_window_s: float = 600.0
+    repeat_count: int = 2
+    timeout_s: list[int] = field(default_factory=lambda: [60, 600, 3600])
+    spam_timeout_count: int = 4
+
+
+@dataclass(slots=True)
+class CharacterConfig:
+    """Every tunable of the character engine. Build with :meth:`load` or :meth:`from_dict`."""
+
+    name: str
+    persona: str
+    neurochem: NeurochemConfig
+    expression: ExpressionConfig
+    sampling: dict[str, float]
+    pick: PickConfig
+    moderation: ModerationConfig
+    memories_k: int = 5
+    recent_context: int = 8
+    keep_recommendations: int = 50
+    mood_publish_interval_s: float = 2.0
+
+    @classmethod
+    def from_dict(cls, overrides: dict[str, Any] | None = None) -> "CharacterConfig":
+        """Defaults from ``character.json`` merged with ``overrides``. Unknown keys raise."""
+        raw = json.loads(DEFAULTS_PATH.read_text(encoding="utf-8"))
+        d = _merge(raw, overrides or {})
+        d.pop("_doc", None)
+        try:
+            nc = d.pop("neurochem")
+            for part in ("baseline", "half_life_s"):
+                missing = set(CHEMICALS) - set(nc[part])
+                if missing:
+                    raise ValueError(f"neurochem.{part} lacks {sorted(missing)}")
+            for chem in CHEMICALS:
+                if not 0.0 <= float(nc["baseline"][chem]) <= 1.0:
+                    raise ValueError(f"neurochem.baseline.{chem} must be in [0, 1]")
+                if float(nc["half_life_s"][chem]) <= 0:
+                    raise ValueError(f"neurochem.half_life_s.{chem} must be > 0")
+            return cls(
+                neurochem=NeurochemConfig(**nc),
+                expression=ExpressionConfig(**d.pop("expression")),
+                pick=PickConfig(**d.pop("pick")),
+                moderation=ModerationConfig(**d.pop("moderation")),
+                **d,
+            )
+        except TypeError as exc:
+            raise ValueError(f"bad character config: {exc}") from exc
+
+    @classmethod
+    def load(cls, data_dir: Path | None = None) -> "CharacterConfig":
+        """Defaults, overridden by ``<data_dir>/character.json`` when that file exists."""
+        if data_dir is not None:
+            path = Path(data_dir) / "character.json"
+            if path.is_file():
+                try:
+                    over = json.loads(path.read_text(encoding="utf-8"))
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+                return cls.from_dict(over)
+        return cls.from_dict()

@@ -1,0 +1,455 @@
+"""CharacterEngine: the companion's own mood plus a steady stream of response recommendations.
+
+It consumes analysed :class:`pipelines.event.Event` batches (as the ``character`` pipeline stage),
+moves the mood ODE (:mod:`.neurochem`), scores the messages worth answering (:mod:`.pick`), and
+publishes :class:`Recommendation` objects (bus topic ``recommendations``) and mood snapshots
+(topic ``mood``). Mood, viewers seen, answered ids and recent recommendations persist in
+``<data_dir>/character_state.json`` (the main engine passes ``<--data-dir>/character``).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import inspect
+import json
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+from companion.character.config import CHEMICALS, CharacterConfig
+from companion.character.derived import conditioning_tokens, pad_from, sampling_from
+from companion.character.expression import CUE_TTL_S, ExpressionState
+from companion.character.injection_check import looks_like_injection
+from companion.character.insults import lexicon_toxicity
+from companion.character.moderation import Moderator
+from companion.character.neurochem import Neurochemistry, NeuroState
+from companion.character.pick import Candidate, novelty, score_candidate, skip_reason
+from companion.character.recommender import build_recommendation, recall, recommendation_from_dict
+from companion.character.spam import SpamTracker
+from companion.character.stimulus import Stimulus, stimulus_from
+from companion.recommendation import ModerationSuggestion, Recommendation, SkippedMessage
+from companion.records import Toxicity
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+MAX_VIEWERS = 20000
+MAX_ANSWERED = 5000
+RECENT_PER_CHANNEL = 50
+SAVE_EVERY_S = 30.0
+
+# update_emotion(emotion=...) -> which stimulus terms an emotion name drives
+EMOTION_STIMULI: dict[str, tuple[str, ...]] = {
+    "joy": ("positive",), "happy": ("positive",), "excitement": ("positive", "hype"), "hype": ("hype",),
+    "gratitude": ("warm",), "love": ("warm",), "affection": ("warm",), "caring": ("warm",),
+    "sadness": ("negative",), "disappointment": ("negative",),
+    "anger": ("anger",), "annoyance": ("anger",), "disgust": ("anger",),
+    "stress": ("toxic",), "fear": ("toxic",),
+}
+
+ModerationExecutor = Callable[[ModerationSuggestion], "Awaitable[bool] | bool"]
+RecommendationCallback = Callable[[Recommendation], "Awaitable[None] | None"]
+
+
+@dataclass(slots=True)
+class ViewerSeen:
+    user: str
+    first_seen: float
+    last_seen: float
+    count: int = 0
+
+
+class CharacterStage:
+    """The pipeline stage wrapper (implements :class:`pipelines.stage.Stage`)."""
+
+    name = "character"
+
+    def __init__(self, engine: "CharacterEngine") -> None:
+        self.engine = engine
+        self._ticker: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._ticker = asyncio.create_task(self.engine._tick_forever())
+
+    async def process(self, events: list) -> None:
+        await self.engine.process(events)
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        await asyncio.to_thread(self.engine.save)
+
+
+class CharacterEngine:
+    """The companion's mood and the recommendation stream. See the module docstring."""
+
+    def __init__(self, data_dir: Path | str, memory: Any = None, bus: Any = None,
+                 config: CharacterConfig | None = None, clock: Callable[[], float] = time.time,
+                 moderate: bool = False, moderation_executor: ModerationExecutor | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.config = config or CharacterConfig.load(self.data_dir)
+        self.memory = memory
+        self.bus = bus
+        self.clock = clock
+        self.moderate = moderate
+        self.moderation_executor = moderation_executor
+        cfg = self.config
+        self._lock = threading.RLock()
+        self.neuro = Neurochemistry(cfg.neurochem)
+        self.neuro.reset(clock())
+        self.expression = ExpressionState(cfg.expression, since=clock())
+        self._cue: tuple[str | None, float, float] = (None, 0.0, 0.0)  # label, strength, t
+        self.spam = SpamTracker(cfg.pick.spam_similarity, cfg.pick.spam_window_s, cfg.pick.copypasta_count)
+        self.moderator = Moderator(cfg.moderation)
+        self._pool: dict[str, deque[Candidate]] = {}
+        self._recent: dict[str, deque[Candidate]] = {}
+        self._answered: OrderedDict[str, None] = OrderedDict()
+        self.viewers: dict[str, ViewerSeen] = {}
+        self._recs: deque[Recommendation] = deque(maxlen=cfg.keep_recommendations)
+        self._queues: list[asyncio.Queue] = []
+        self._callbacks: list[RecommendationCallback] = []
+        self._last_save = 0.0
+        self._last_mood_published: dict[str, Any] | None = None
+        self.stats = {"messages": 0, "recommendations": 0, "moderation_suggested": 0, "moderation_executed": 0}
+        self.stage = CharacterStage(self)
+        self.load()
+
+    # ----- persistence -------------------------------------------------------------------------
+    @property
+    def state_path(self) -> Path:
+        return self.data_dir / "character_state.json"
+
+    def save(self) -> None:
+        """Write mood, viewers seen, answered ids and recent recommendations (atomic replace)."""
+        with self._lock:
+            viewers = sorted(self.viewers.items(), key=lambda kv: kv[1].last_seen, reverse=True)[:MAX_VIEWERS]
+            blob = {
+                "version": STATE_VERSION,
+                "saved_at": self.clock(),
+                "neuro": self.neuro.state.to_dict(),
+                "expression": {"label": self.expression.label, "since": self.expression.since},
+                "viewers": {k: [v.user, v.first_seen, v.last_seen, v.count] for k, v in viewers},
+                "answered": list(self._answered)[-MAX_ANSWERED:],
+                "recommendations": [r.to_dict() for r in self._recs],
+            }
+            self._last_save = self.clock()
+        path = self.state_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(json.dumps(blob), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def load(self) -> bool:
+        """Restore the persisted state if there is one; the mood then relaxes over the downtime.
+        A corrupt file is renamed aside (``state.json.bad``) and the engine starts fresh."""
+        path = self.state_path
+        if not path.is_file():
+            return False
+        try:
+            blob = json.loads(path.read_text(encoding="utf-8"))
+            neuro = NeuroState.from_dict(blob["neuro"])
+            viewers = {k: ViewerSeen(*v) for k, v in blob.get("viewers", {}).items()}
+            recs = [recommendation_from_dict(r) for r in blob.get("recommendations", [])]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("character state %s unreadable (%s); starting fresh", path, exc)
+            with contextlib.suppress(OSError):
+                os.replace(path, path.with_name(path.name + ".bad"))
+            return False
+        with self._lock:
+            self.neuro.state = neuro
+            self.neuro.advance(self.clock())
+            exp = blob.get("expression", {})
+            self.expression.label = exp.get("label", "neutral")
+            self.expression.since = float(exp.get("since", self.clock()))
+            self.viewers = viewers
+            self._answered = OrderedDict((a, None) for a in blob.get("answered", []))
+            self._recs.extend(recs)
+        return True
+
+    def close(self) -> None:
+        """Persist the state (the engine calls this on shutdown)."""
+        self.save()
+
+    # ----- mood --------------------------------------------------------------------------------
+    def _update_expression(self, now: float) -> None:
+        pad = pad_from(self.neuro.state.levels, self.config.neurochem.baseline)
+        cue, strength, t = self._cue
+        if cue is not None and now - t > CUE_TTL_S:
+            cue, strength = None, 0.0
+        self.expression.update(pad.as_tuple(), now, cue, strength)
+
+    def mood_state(self) -> dict[str, Any]:
+        """Neurochemicals, PAD, expression, sampling parameters and conditioning tokens, now."""
+        with self._lock:
+            now = self.clock()
+            self.neuro.advance(now)
+            self._update_expression(now)
+            levels = {c: round(self.neuro.state.levels[c], 4) for c in CHEMICALS}
+            pad = pad_from(self.neuro.state.levels, self.config.neurochem.baseline)
+            return {
+                "ts": now,
+                "name": self.config.name,
+                "neurochemicals": levels,
+                "baseline": dict(self.config.neurochem.baseline),
+                "valence_avg": round(self.neuro.state.valence_avg, 4),
+                "pad": pad.to_dict(),
+                "expression": self.expression.label,
+                "expression_since": self.expression.since,
+                "sampling": sampling_from(self.neuro.state.levels, self.config.sampling).to_dict(),
+                "conditioning": conditioning_tokens(self.neuro.state.levels, self.expression.label),
+            }
+
+    def update_emotion(self, emotion: str | None = None, intensity: float = 0.5, *,
+                       dopamine: float | None = None, serotonin: float | None = None,
+                       cortisol: float | None = None, oxytocin: float | None = None,
+                       mode: str = "delta", save: bool = True) -> dict[str, Any]:
+        """Move the mood by hand (MCP ``update_emotion``). ``emotion`` (joy, excitement, gratitude,
+        love, sadness, anger, stress, ...) applies a stimulus of ``intensity`` (0..1); chemical
+        values are added (``mode="delta"``) or set (``mode="set"``). Returns :meth:`mood_state`."""
+        if mode not in ("delta", "set"):
+            raise ValueError("mode must be 'delta' or 'set'")
+        if not 0.0 <= float(intensity) <= 1.0:
+            raise ValueError("intensity must be in [0, 1]")
+        with self._lock:
+            now = self.clock()
+            if emotion:
+                terms = EMOTION_STIMULI.get(emotion.lower())
+                if terms is None:
+                    raise ValueError(f"unknown emotion {emotion!r}; known: {sorted(EMOTION_STIMULI)}")
+                stim = Stimulus(**{t: float(intensity) for t in terms})
+                cue = {"positive": "joy", "hype": "joy", "negative": "sadness", "anger": "anger", "toxic": "fear"}
+                label = next((cue[t] for t in terms if t in cue), None)
+                if label:
+                    self._cue = (label, float(intensity), now)
+                self.neuro.apply(stim, now)
+            for chem, value in (("dopamine", dopamine), ("serotonin", serotonin), ("cortisol", cortisol),
+                                ("oxytocin", oxytocin)):
+                if value is None:
+                    continue
+                if mode == "set":
+                    self.neuro.set_level(chem, value, now)
+                else:
+                    self.neuro.nudge(chem, value, now)
+            self._update_expression(now)
+        if save:
+            self.save()
+        state = self.mood_state()
+        self._publish("mood", state)
+        return state
+
+    # ----- recommendations ---------------------------------------------------------------------
+    def mark_answered(self, message_id: str) -> None:
+        """Record that the character answered this message, so it is never picked again."""
+        with self._lock:
+            self._answered[message_id] = None
+            while len(self._answered) > MAX_ANSWERED:
+                self._answered.popitem(last=False)
+
+    def _profile(self, viewer: str) -> Any:
+        if self.memory is None or not hasattr(self.memory, "viewer_profile"):
+            return None
+        try:
+            return self.memory.viewer_profile(viewer)
+        except Exception as exc:  # noqa: BLE001 - the store is another component
+            log.debug("viewer_profile failed: %s", exc)
+            return None
+
+    def _ingest(self, ev: Any, now: float) -> list[ModerationSuggestion]:
+        m, r = ev.message, ev.record
+        cfg = self.config
+        if m.user.lower() == cfg.name.lower():
+            if m.reply_to_id:
+                self.mark_answered(m.reply_to_id)
+            return []
+        self.stats["messages"] += 1
+        r = self._with_fallback_toxicity(m.text, r)
+        viewer = m.viewer_key
+        verdict = self.spam.check(viewer, m.text, now)
+        injection = looks_like_injection(m.text, r)
+        stim = stimulus_from(m, r, spam=verdict.spam)
+        self.neuro.apply(stim, now)
+        if stim.cue and stim.cue_strength >= 0.5:
+            self._cue = (stim.cue, stim.cue_strength, now)
+        mods = self.moderator.suggest(m, r, now, verdict.repeats if verdict.spam else 0)
+        profile = self._profile(viewer)
+        seen = self.viewers.get(viewer)
+        prof_count = getattr(profile, "message_count", None)
+        first_time = bool(m.first_message) or (seen is None and (prof_count is None or prof_count <= 1))
+        if seen is None:
+            seen = self.viewers[viewer] = ViewerSeen(m.user, now, now, 0)
+        seen.last_seen, seen.count = now, seen.count + 1
+        relationship = (r.social.relationship if r is not None and r.social is not None else None) \
+            or getattr(profile, "relationship", None)
+        recent = self._recent.setdefault(m.channel, deque(maxlen=RECENT_PER_CHANNEL))
+        nov = novelty(m.text, [c.message.text for c in recent], getattr(ev, "embedding", None),
+                      [c.embedding for c in recent])
+        cand = Candidate(message=m, record=r, seen_at=now, first_time=first_time, novelty=nov,
+                         relationship=relationship if isinstance(relationship, str) else None,
+                         message_count=prof_count if isinstance(prof_count, int) else seen.count,
+                         spam_reason=verdict.reason if verdict.spam else "", injection=injection,
+                         embedding=getattr(ev, "embedding", None))
+        recent.append(cand)
+        self._pool.setdefault(m.channel, deque(maxlen=500)).append(cand)
+        return mods
+
+    def _with_fallback_toxicity(self, text: str, r: Any) -> Any:
+        """When the toxicity model did not run, judge with the insult lexicon (a copy; the
+        analyser's record itself is left as it was)."""
+        if r is None or (r.toxicity is not None and r.toxicity.score is not None):
+            return r
+        score = lexicon_toxicity(text, self.config.name)
+        if score <= 0:
+            return r
+        return dataclasses.replace(r, toxicity=Toxicity(score=score, label="offensive (lexicon fallback)",
+                                                        flagged=score >= self.config.moderation.delete_threshold))
+
+    def _recommend_channel(self, channel: str, new_ids: set[str], mods: list[ModerationSuggestion],
+                           now: float) -> Recommendation | None:
+        cfg, pcfg = self.config, self.config.pick
+        pool = self._pool.get(channel, deque())
+        while pool and now - pool[0].seen_at > pcfg.window_s:
+            pool.popleft()
+        scored, skipped = [], []
+        answered = set(self._answered)
+        for c in pool:
+            why = skip_reason(c, pcfg, cfg.name, answered)
+            if why:
+                if c.message.id in new_ids:
+                    skipped.append(SkippedMessage(c.message.id, c.message.user, why))
+                continue
+            scored.append((c, score_candidate(c, pcfg, cfg.name, now)))
+        scored.sort(key=lambda cp: cp[1].score, reverse=True)
+        picks = [cp for cp in scored if cp[1].score >= pcfg.min_score][: pcfg.max_picks]
+        if not any(c.message.id in new_ids for c, _ in picks) and not mods:
+            return None  # nothing new worth a recommendation
+        memories = []
+        if picks:
+            top = picks[0][0].message
+            memories = recall(self.memory, top.text, top.viewer_key, cfg.memories_k, exclude_text=top.text,
+                              exclude_id=top.id)
+        for c, _ in picks:
+            self.mark_answered(c.message.id)
+        recent = list(self._recent.get(channel, ()))[-cfg.recent_context:]
+        rec = build_recommendation(channel=channel, picks=picks, skipped=skipped, moderation=mods, recent=recent,
+                                   memories=memories, mood=self.mood_state(), name=cfg.name,
+                                   persona=cfg.persona, now=now)
+        self._recs.append(rec)
+        self.stats["recommendations"] += 1
+        self.stats["moderation_suggested"] += len(mods)
+        return rec
+
+    def process_batch(self, events: list) -> list[Recommendation]:
+        """Synchronous core of :meth:`process`: update mood and return new recommendations."""
+        with self._lock:
+            now = self.clock()
+            mods_by_channel: dict[str, list[ModerationSuggestion]] = {}
+            new_ids: dict[str, set[str]] = {}
+            for ev in events:
+                mods = self._ingest(ev, now)
+                new_ids.setdefault(ev.message.channel, set()).add(ev.message.id)
+                if mods:
+                    mods_by_channel.setdefault(ev.message.channel, []).extend(mods)
+            self._update_expression(now)
+            recs = []
+            for channel, ids in new_ids.items():
+                rec = self._recommend_channel(channel, ids, mods_by_channel.get(channel, []), now)
+                if rec is not None:
+                    recs.append(rec)
+            return recs
+
+    async def process(self, events: list) -> list[Recommendation]:
+        """Stage entry point: process a batch off the loop when memory lookups may block, then
+        deliver recommendations (bus, async iterators, callbacks) and run allowed moderation."""
+        if not events:
+            return []
+        if self.memory is not None:
+            recs = await asyncio.to_thread(self.process_batch, events)
+        else:
+            recs = self.process_batch(events)
+        for rec in recs:
+            if self.moderate and self.moderation_executor is not None:
+                await self._execute_moderation(rec)
+            await self._deliver(rec)
+        self._publish("mood", self.mood_state())
+        if self.clock() - self._last_save >= SAVE_EVERY_S:
+            await asyncio.to_thread(self.save)
+        return recs
+
+    async def _execute_moderation(self, rec: Recommendation) -> None:
+        for sug in rec.moderation:
+            try:
+                result = self.moderation_executor(sug)  # type: ignore[misc]
+                if inspect.isawaitable(result):
+                    result = await result
+                sug.executed = bool(result)
+                self.stats["moderation_executed"] += int(sug.executed)
+            except Exception as exc:  # noqa: BLE001 - a failing executor must not stop the stream
+                log.warning("moderation executor failed for %s: %s", sug.message_id, exc)
+
+    async def _deliver(self, rec: Recommendation) -> None:
+        self._publish("recommendations", rec.to_dict())
+        for q in list(self._queues):
+            if q.full():
+                q.get_nowait()
+            q.put_nowait(rec)
+        for cb in list(self._callbacks):
+            try:
+                res = cb(rec)
+                if inspect.isawaitable(res):
+                    await res
+            except Exception as exc:  # noqa: BLE001 - one bad consumer must not break the others
+                log.warning("recommendation callback failed: %s", exc)
+
+    def _publish(self, topic: str, item: Any) -> None:
+        if self.bus is not None:
+            self.bus.publish(topic, item)
+
+    def next_recommendation(self) -> Recommendation | None:
+        """The current best: the newest recommendation that has picks (else the newest at all)."""
+        with self._lock:
+            for rec in reversed(self._recs):
+                if rec.picks:
+                    return rec
+            return self._recs[-1] if self._recs else None
+
+    def recent_recommendations(self, limit: int = 10) -> list[Recommendation]:
+        """Newest first."""
+        with self._lock:
+            return list(reversed(self._recs))[:limit]
+
+    async def recommendations(self, maxsize: int = 100) -> AsyncIterator[Recommendation]:
+        """``async for rec in engine.recommendations()``: every new recommendation from now on."""
+        q: asyncio.Queue[Recommendation] = asyncio.Queue(maxsize=maxsize)
+        self._queues.append(q)
+        try:
+            while True:
+                yield await q.get()
+        finally:
+            self._queues.remove(q)
+
+    def on_recommendation(self, callback: RecommendationCallback) -> Callable[[], None]:
+        """Call ``callback(rec)`` (sync or async) for each new recommendation; returns an unsubscribe."""
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
+
+    def viewer_seen(self, viewer: str) -> ViewerSeen | None:
+        return self.viewers.get(viewer)
+
+    async def _tick_forever(self) -> None:
+        """Publish the mood as it relaxes between messages, and save now and then."""
+        interval = max(0.1, float(self.config.mood_publish_interval_s))
+        while True:
+            await asyncio.sleep(interval)
+            state = self.mood_state()
+            self._publish("mood", state)
+            if self.clock() - self._last_save >= SAVE_EVERY_S:
+                await asyncio.to_thread(self.save)

@@ -1,0 +1,94 @@
+"""Turn one analysed chat message into the drive terms of the mood ODE.
+
+Every term is in [0, 1]; a field the analyser left ``None`` (a degraded record) contributes 0,
+so missing analysis never invents mood.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from companion.messages import ChatMessage, MessageKind
+from companion.records import AnalysisRecord
+
+BOND_KINDS = frozenset({MessageKind.SUB, MessageKind.RESUB, MessageKind.SUBGIFT, MessageKind.RAID})
+
+
+@dataclass(slots=True)
+class Stimulus:
+    """Drive terms for :meth:`Neurochemistry.apply`. ``valence`` (-1..1) feeds the slow average
+    that drives serotonin; ``cue`` is the dominant affect label of the message (expression hint)."""
+
+    positive: float = 0.0  # positive affect -> dopamine
+    hype: float = 0.0  # excitement, raids, bits -> dopamine
+    negative: float = 0.0  # sadness, disappointment -> dopamine suppression
+    warm: float = 0.0  # gratitude, love, caring -> oxytocin
+    bond_event: float = 0.0  # subs, gifted subs, raids, bits -> oxytocin
+    toxic: float = 0.0  # toxicity score -> cortisol
+    anger: float = 0.0  # anger, annoyance, disgust -> cortisol
+    spam: float = 0.0  # near-duplicate flood -> cortisol
+    valence: float = 0.0
+    cue: str | None = None
+    cue_strength: float = 0.0
+
+
+def _clip(x: float | None) -> float:
+    if x is None or math.isnan(x):
+        return 0.0
+    return max(0.0, min(1.0, float(x)))
+
+
+def _emo(record: AnalysisRecord, *labels: str) -> float:
+    scores = record.emotions.scores if record.emotions else None
+    if not scores:
+        return 0.0
+    return max(_clip(scores.get(label)) for label in labels)
+
+
+def _ekman(record: AnalysisRecord, label: str) -> float:
+    scores = record.ekman.scores if record.ekman else None
+    return _clip(scores.get(label)) if scores else 0.0
+
+
+def bits_strength(bits: int) -> float:
+    """1 bit ~ 0.0, 100 bits ~ 0.67, 1000+ bits = 1.0 (log scale)."""
+    return _clip(math.log10(bits) / 3.0) if bits > 0 else 0.0
+
+
+def stimulus_from(message: ChatMessage, record: AnalysisRecord | None, spam: bool = False) -> Stimulus:
+    """The stimulus one message applies to the companion's neurochemistry."""
+    s = Stimulus(spam=1.0 if spam else 0.0)
+    if record is not None:
+        sent = record.sentiment.score if record.sentiment else None
+        sent = 0.0 if sent is None else max(-1.0, min(1.0, float(sent)))
+        valence = sent
+        if record.mood and record.mood.valence is not None:
+            valence = 0.5 * (sent + max(-1.0, min(1.0, record.mood.valence)))
+        s.valence = valence
+        s.positive = max(_clip(sent), _emo(record, "joy", "amusement", "admiration", "optimism"),
+                         _ekman(record, "joy"))
+        pleasure = record.pad.pleasure if record.pad else None
+        arousal = record.pad.arousal if record.pad else None
+        pad_hype = _clip(arousal) if (pleasure or 0.0) > 0 else 0.0
+        s.hype = max(_emo(record, "excitement"), pad_hype)
+        s.negative = max(_clip(-sent), _emo(record, "sadness", "grief", "disappointment", "remorse"))
+        s.warm = _emo(record, "gratitude", "love", "caring")
+        tox = record.toxicity
+        if tox is not None:
+            s.toxic = _clip(tox.score)
+            if tox.flagged:
+                s.toxic = max(s.toxic, 0.7)
+        s.anger = max(_emo(record, "anger", "annoyance", "disgust"), _ekman(record, "anger"),
+                      _ekman(record, "disgust"))
+        ek = record.ekman
+        if ek is not None and ek.label and ek.label != "neutral" and ek.scores:
+            s.cue, s.cue_strength = ek.label, _clip(ek.scores.get(ek.label))
+    if message.kind in BOND_KINDS:
+        s.bond_event = 1.0
+        s.hype = max(s.hype, 1.0 if message.kind == MessageKind.RAID else 0.6)
+        s.cue, s.cue_strength = "joy", 1.0
+    if message.bits > 0 or message.kind == MessageKind.BITS:
+        b = bits_strength(message.bits) or 0.3
+        s.bond_event = max(s.bond_event, b)
+        s.hype = max(s.hype, b)
+    return s

@@ -1,0 +1,60 @@
+"""Tunable settings of the memory store (every weight and threshold the issue asks to expose)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DAY = 86400.0
+
+
+@dataclass(slots=True)
+class MemoryConfig:
+    """Settings for :class:`memory_store.MemoryStore`. Defaults are the measured/documented ones
+    (see docs/BENCHMARKS.md, "Memory store")."""
+
+    dim: int = 384
+
+    # Short-term tier: a per-channel working buffer.
+    short_term_size: int = 200  # messages kept per channel before the oldest is consolidated
+    short_term_ttl_s: float = 1800.0  # unpromoted entries older than this are dropped
+
+    # Consolidation score = importance * w_imp + tanh(access / access_scale) * w_access.
+    consolidation_importance_weight: float = 0.6
+    consolidation_access_weight: float = 0.4
+    access_scale: float = 5.0
+    promote_threshold: float = 0.3
+
+    # Ebbinghaus decay R = exp(-t / S). S0 = base * (1 + gain * importance); S *= growth on recall.
+    base_stability_s: float = DAY
+    importance_stability_gain: float = 9.0
+    recall_growth: float = 2.0
+    prune_threshold: float = 0.01  # long-term memories with R * importance below this are pruned
+
+    # Retrieval score = w_rel * cosine + w_rec * R + w_imp * importance (Generative Agents).
+    w_relevance: float = 1.0
+    w_recency: float = 0.5
+    w_importance: float = 0.5
+
+    # Vector index: exact search below ivf_min_vectors, then IVF-SQ8 with exact re-ranking,
+    # retrained when the store has grown enough for twice the lists (up to ivf_nlist).
+    ivf_min_vectors: int = 10_000
+    ivf_nlist: int = 1024
+    ivf_nprobe: int = 32
+    candidates: int = 100  # ANN candidates re-ranked with the full score (at least 10 * k)
+    exact_filter_max: int = 5_000  # filters matching fewer rows than this are searched exactly
+    faiss_threads: int = 0  # 0 = leave FAISS's default
+
+    # Episodes: a stream segment closes after a silence, a maximum length or a mood shift.
+    episode_gap_s: float = 300.0
+    episode_max_s: float = 600.0
+    episode_mood_shift: float = 0.6
+    episode_top_messages: int = 5
+
+    # Durability.
+    snapshot_every_s: float = 600.0
+    snapshot_every_n: int = 100_000  # vectors added since the last index snapshot
+    consolidate_every_s: float = 60.0
+    lmdb_map_size: int = 1 << 36  # 64 GiB of address space; the file grows as needed
+    lmdb_sync: bool = True  # fsync on commit: an acknowledged memory survives kill -9 and power loss
+
+    # Do not memorise text the analyser flagged as toxic (the profile still counts the message).
+    skip_toxic: bool = True
