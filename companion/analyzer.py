@@ -133,7 +133,9 @@ class Analyzer:
         lex = [self._lexicon(m) for m in msgs]
         if deep:
             enc = self.encoder.encode([m.text for m in msgs])
-            out = self.heads.predict(enc.features)
+            from companion.affect.ensemble import lexicon_features
+
+            out = self.heads.predict(enc.features, lexicon_features([x[0] for x in lex], [x[1] for x in lex], [x[2] for x in lex]))
             records = self._deep_records(msgs, lex, enc, out)
             embeddings = list(enc.embedding)
         else:

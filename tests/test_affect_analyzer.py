@@ -161,3 +161,15 @@ def test_mood_persistence_tracks_channel(analyzer):
     recs = [e.record for e in analyzer.analyze_messages(msgs)]
     assert recs[0].mood.persistence == 0.0
     assert recs[-1].mood.persistence > 0.8 and recs[-1].mood.valence > 0.3
+
+
+HARMLESS_CHAT = ["gg", "nice play", "👏👏👏", "this song slaps", "what the hell was that lol",
+                 "boss is enraged 😠", "true", "LUL"]
+
+
+def test_toxicity_spares_harmless_chat_and_flags_insults(analyzer):
+    # the engine moderates on toxicity.flagged, so ordinary Twitch chat must never trip it
+    records = analyzer.analyze_batch(HARMLESS_CHAT + ["you're a worthless idiot, nobody wants you here, shut up"])
+    flagged = {r.text: r.toxicity.flagged for r in records}
+    assert not any(flagged[t] for t in HARMLESS_CHAT), flagged
+    assert records[-1].toxicity.flagged, records[-1].toxicity

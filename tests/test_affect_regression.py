@@ -46,8 +46,12 @@ def test_goemotions_and_ekman(model, data_dir):
 
 
 def test_emobank_pad(model, data_dir):
+    from companion.affect.ensemble import score_lexicons
+    from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer
+
     eb = ds.emobank(data_dir, "test")
-    pad = model[1].predict(_feats(model, eb.texts[:N])).pad
+    lex = score_lexicons(eb.texts[:N], VaderScorer(), EmojiScorer.load(ARTIFACTS / "emoji_sentiment.json"), EmoteScorer())
+    pad = model[1].predict(_feats(model, eb.texts[:N]), lex).pad
     assert M.pearson(pad[:, 0], eb.y[:N, 0]) >= 0.65
     assert M.pearson(pad[:, 1], eb.y[:N, 1]) >= 0.40
 

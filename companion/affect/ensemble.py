@@ -32,6 +32,23 @@ def component_matrix(model_probs: np.ndarray | None, vader: list, emoji: list, e
     return X
 
 
+LEXICON_COLUMNS = slice(3, 9)
+
+
+def lexicon_features(vader: list, emoji: list, emote: list) -> np.ndarray:
+    """(n, 6) float32: the lexicon columns of ``component_matrix`` (VADER compound and hit, emoji
+    score and log-count x score, emote score and log-count x score), also read by the PAD refiner."""
+    return component_matrix(None, vader, emoji, emote)[:, LEXICON_COLUMNS].astype(np.float32)
+
+
+def score_lexicons(texts: list[str], vader, emoji, emote) -> np.ndarray:
+    """``lexicon_features`` of plain texts, scored as the analyser scores them (VADER without emotes)."""
+    from companion.affect.lexicons import strip_emotes
+
+    return lexicon_features([vader(strip_emotes(t, emote)) for t in texts], [emoji(t) for t in texts],
+                            [emote(t) for t in texts])
+
+
 class SentimentEnsemble:
     """Two fitted regressions: with the model head (deep) and without it (lexicon-only, degraded)."""
 

@@ -15,7 +15,9 @@ import torch
 from companion.affect import datasets as ds
 from companion.affect import metrics as M
 from companion.affect.features_cache import DEFAULT_CACHE, all_splits, cached_features
-from companion.affect.heads import AffectHeads, ekman_probs, pad_input
+from companion.affect.ensemble import score_lexicons
+from companion.affect.heads import AffectHeads, ekman_probs, pad_input, reads_lexicon
+from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer
 from companion.affect.modules import SavedModule
 from companion.affect.trm import TRMRefiner
 
@@ -75,7 +77,11 @@ def evaluate(data: Path, artifacts: Path, cache: Path, encoder=None) -> dict:
         xn = heads.norm(torch.from_numpy(F["emobank_test"]))
         h = heads.heads
         emo = torch.sigmoid(h["emotions"](xn))
-        x = pad_input(xn, emo, torch.softmax(h["sentiment"](xn), 1), ekman_probs(torch.sigmoid(h["ekman"](xn)), emo))
+        lex = None
+        if reads_lexicon(heads.pad):
+            lex = torch.from_numpy(score_lexicons(splits["emobank_test"].texts, VaderScorer(),
+                                                  EmojiScorer.load(artifacts / "emoji_sentiment.json"), EmoteScorer()))
+        x = pad_input(xn, emo, torch.softmax(h["sentiment"](xn), 1), ekman_probs(torch.sigmoid(h["ekman"](xn)), emo), lex)
         ys, cs = heads.pad(x)
         ys, cs = [t.numpy() for t in ys], [t.numpy() for t in cs]
         out["emobank_trm_k5"] = {**pad_metrics(ys[-1], eb, median), **hope_faith_love(ys, cs, eb),

@@ -1,6 +1,6 @@
 """The bundle of trained heads that read the shared encoder's features.
 
-``AffectHeads.predict(features)`` runs every per-message head on a batch of features and
+``AffectHeads.predict(features, lexicon)`` runs every per-message head on a batch of features and
 returns numpy arrays; the analyser and the evaluation both go through it.
 """
 from __future__ import annotations
@@ -58,10 +58,24 @@ def ekman_probs(head: torch.Tensor, emotions: torch.Tensor) -> torch.Tensor:
     return (head + grouped) / 2
 
 
-def pad_input(x: torch.Tensor, emotions: torch.Tensor, sentiment: torch.Tensor, ekman: torch.Tensor) -> torch.Tensor:
+LEX_DIM = 6  # ensemble.lexicon_features: VADER compound/hit, emoji score/count, emote score/count
+LEX_SCALE = 3.0  # the lexicon columns are few among ~550 inputs; scaled up so dropout/init don't drown them
+
+
+def pad_input(x: torch.Tensor, emotions: torch.Tensor, sentiment: torch.Tensor, ekman: torch.Tensor,
+              lexicon: torch.Tensor | None = None) -> torch.Tensor:
     """The PAD refiner reads the normalised features plus the emotion/sentiment heads' outputs
-    (centred), so VAD regression borrows what the larger GoEmotions set taught those heads."""
-    return torch.cat([x, 2 * emotions - 1, 2 * sentiment - 1, 2 * ekman - 1], dim=1)
+    (centred), so VAD regression borrows what the larger GoEmotions set taught those heads, and,
+    when given, the lexicon scores the analyser computes anyway (VADER, emoji, emotes)."""
+    parts = [x, 2 * emotions - 1, 2 * sentiment - 1, 2 * ekman - 1]
+    if lexicon is not None:
+        parts.append(LEX_SCALE * lexicon)
+    return torch.cat(parts, dim=1)
+
+
+def reads_lexicon(pad: TRMRefiner | torch.nn.Module) -> bool:
+    """Whether a PAD model was trained on ``pad_input`` with the lexicon columns."""
+    return bool(getattr(pad, "config", {}).get("extra", {}).get("lexicon", False))
 
 
 class AffectHeads:
@@ -90,7 +104,10 @@ class AffectHeads:
         return cls(mods["feature_norm"], heads, mods["pad_trm"], mods.get("mood_tracker"))
 
     @torch.inference_mode()
-    def predict(self, features: np.ndarray) -> HeadOutputs:
+    def predict(self, features: np.ndarray, lexicon: np.ndarray | None = None) -> HeadOutputs:
+        """Every head on (n, FEATURE_DIM) features. ``lexicon`` is (n, LEX_DIM) from
+        ``ensemble.lexicon_features``; a PAD refiner that reads it gets zeros without it (a degraded
+        PAD; fine for callers that don't read ``pad``)."""
         x = self.norm(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)))
         h = self.heads
         tox = h["toxicity"](x)
@@ -98,7 +115,11 @@ class AffectHeads:
         emotions = torch.sigmoid(h["emotions"](x))
         ekman = ekman_probs(torch.sigmoid(h["ekman"](x)), emotions)
         sentiment = torch.softmax(h["sentiment"](x), 1)
-        ys, cs = self.pad(pad_input(x, emotions, sentiment, ekman))
+        lex = None
+        if reads_lexicon(self.pad):
+            lex = (torch.zeros(x.shape[0], LEX_DIM) if lexicon is None
+                   else torch.from_numpy(np.ascontiguousarray(lexicon, dtype=np.float32)))
+        ys, cs = self.pad(pad_input(x, emotions, sentiment, ekman, lex))
         return HeadOutputs(
             emotions=emotions.numpy(),
             ekman=ekman.numpy(),

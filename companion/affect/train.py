@@ -23,9 +23,9 @@ from tqdm import tqdm
 from companion.affect import datasets as ds
 from companion.affect import metrics as M
 from companion.affect.encoder import FEATURE_DIM
-from companion.affect.ensemble import SentimentEnsemble, component_matrix
+from companion.affect.ensemble import SentimentEnsemble, component_matrix, score_lexicons
 from companion.affect.features_cache import DEFAULT_CACHE, all_splits, cached_features
-from companion.affect.heads import AUX_DIM, AffectHeads, ekman_probs, pad_input
+from companion.affect.heads import AUX_DIM, LEX_DIM, AffectHeads, ekman_probs, pad_input
 from companion.affect.modules import FeatureProjector, MLPHead
 from companion.affect.mood_tracker import MoodTracker
 from companion.affect.trm import TRMRefiner
@@ -220,45 +220,55 @@ def main() -> None:
     # --- TRM PAD refiner on EmoBank V/A/D, with the ablation (K=1, K=5, linear head)
     ytr = torch.from_numpy(splits["emobank_train"].y)
     ydev = splits["emobank_dev"].y
+    from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer
+
+    vader, emo_scorer, emt = (VaderScorer(), EmojiScorer(a.data / "emoji_sentiment" / "Emoji_Sentiment_Data_v1.0.csv"),
+                              EmoteScorer())
     with torch.no_grad():
         PX = {}
         for k in ("emobank_train", "emobank_dev"):
             emo = torch.sigmoid(heads["emotions"](T[k]))
+            lex = torch.from_numpy(score_lexicons(splits[k].texts, vader, emo_scorer, emt))
             PX[k] = pad_input(T[k], emo, torch.softmax(heads["sentiment"](T[k]), 1),
-                              ekman_probs(torch.sigmoid(heads["ekman"](T[k])), emo))
-    pad_dim = HEAD_DIM + AUX_DIM
+                              ekman_probs(torch.sigmoid(heads["ekman"](T[k])), emo), lex)
+    pad_dim = HEAD_DIM + AUX_DIM + LEX_DIM
 
     @torch.no_grad()
-    def pad_dev(model: nn.Module, steps: int | None = None) -> float:
+    def pad_dev_vad(model: nn.Module) -> list[float]:
         if isinstance(model, TRMRefiner):
-            pred = model(PX["emobank_dev"], steps)[0][-1].numpy()
+            pred = model(PX["emobank_dev"])[0][-1].numpy()
         else:
             pred = model(PX["emobank_dev"]).numpy()
-        return float(np.mean([M.pearson(pred[:, j], ydev[:, j]) for j in range(3)]))
+        return [M.pearson(pred[:, j], ydev[:, j]) for j in range(3)]
+
+    def pad_dev(model: nn.Module) -> float:
+        return float(np.mean(pad_dev_vad(model)))
 
     pads = {}
     for k in (5, 1):
         seed_all(a.seed)
-        trm = TRMRefiner(pad_dim, latent=128, hidden=1024, steps=k, dropout=0.3)
+        trm = TRMRefiner(pad_dim, latent=128, hidden=1024, steps=k, dropout=0.3, extra={"lexicon": True})
         trm, best = fit(trm, PX["emobank_train"], ytr, lambda m, x, y: TRMRefiner.loss(*m(x), y),
                         lambda trm=trm: pad_dev(trm), ep * 2, lr=1e-3, wd=0.05, bs=64, patience=5,
                         desc=f"pad_trm_k{k}")
         pads[k] = trm
-        report[f"pad_trm_k{k}"] = {"dev_mean_r": best, "params": sum(p.numel() for p in trm.parameters())}
+        report[f"pad_trm_k{k}"] = {"dev_mean_r": best, "dev_r_vad": pad_dev_vad(trm),
+                                   "params": sum(p.numel() for p in trm.parameters())}
     # the plain linear baseline: closed-form ridge, alpha chosen on dev
     from sklearn.linear_model import Ridge
 
     best, lin = -1.0, None
     for alpha in (30.0, 100.0, 300.0, 1000.0, 3000.0):
         r = Ridge(alpha=alpha).fit(PX["emobank_train"].numpy(), ytr.numpy())
-        cand = MLPHead(pad_dim, 3, hidden=0, dropout=0.0, extra={"ridge_alpha": alpha})
+        cand = MLPHead(pad_dim, 3, hidden=0, dropout=0.0, extra={"ridge_alpha": alpha, "lexicon": True})
         cand.net[1].weight.data = torch.from_numpy(r.coef_.astype(np.float32))
         cand.net[1].bias.data = torch.from_numpy(r.intercept_.astype(np.float32))
         cand.eval()
         sc = pad_dev(cand)
         if sc > best:
             best, lin = sc, cand
-    report["pad_linear"] = {"dev_mean_r": best, "ridge_alpha": lin.config["extra"]["ridge_alpha"]}
+    report["pad_linear"] = {"dev_mean_r": best, "dev_r_vad": pad_dev_vad(lin),
+                            "ridge_alpha": lin.config["extra"]["ridge_alpha"]}
     lin.save(a.out / "ablation" / "pad_linear")
     pads[1].save(a.out / "ablation" / "pad_trm_k1")
 
