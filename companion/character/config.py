@@ -58,7 +58,7 @@ class PickConfig:
     min_score: float = 1.5
     max_picks: int = 3
     window_s: float = 120.0
-    toxicity_skip: float = 0.5
+    toxicity_skip: float = 0.8
     spam_similarity: float = 0.9
     spam_window_s: float = 60.0
     copypasta_count: int = 3
@@ -66,8 +66,8 @@ class PickConfig:
 
 @dataclass(slots=True)
 class ModerationConfig:
-    delete_threshold: float = 0.6
-    timeout_threshold: float = 0.85
+    delete_threshold: float = 0.8
+    timeout_threshold: float = 0.9
     repeat_window_s: float = 600.0
     repeat_count: int = 2
     timeout_s: list[int] = field(default_factory=lambda: [60, 600, 3600])

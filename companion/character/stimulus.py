@@ -74,10 +74,10 @@ def stimulus_from(message: ChatMessage, record: AnalysisRecord | None, spam: boo
         s.negative = max(_clip(-sent), _emo(record, "sadness", "grief", "disappointment", "remorse"))
         s.warm = _emo(record, "gratitude", "love", "caring")
         tox = record.toxicity
-        if tox is not None:
-            s.toxic = _clip(tox.score)
-            if tox.flagged:
-                s.toxic = max(s.toxic, 0.7)
+        if tox is not None and tox.flagged:
+            # Only what the analyser flags drives cortisol: its flag threshold is tuned on dev,
+            # while raw scores of 0.5-0.8 are common on harmless short chat ("nice play").
+            s.toxic = max(_clip(tox.score), 0.7)
         s.anger = max(_emo(record, "anger", "annoyance", "disgust"), _ekman(record, "anger"),
                       _ekman(record, "disgust"))
         ek = record.ekman
