@@ -270,9 +270,15 @@ def main() -> None:
     report["pad_linear"] = {"dev_mean_r": best, "dev_r_vad": pad_dev_vad(lin),
                             "ridge_alpha": lin.config["extra"]["ridge_alpha"]}
     lin.save(a.out / "ablation" / "pad_linear")
-    pads[1].save(a.out / "ablation" / "pad_trm_k1")
+    # Ship the K that scores best on dev: recursion has to earn its (small) cost. The other K
+    # is kept for the ablation.
+    shipped_k = max(pads, key=lambda k: report[f"pad_trm_k{k}"]["dev_mean_r"])
+    for k, trm in pads.items():
+        if k != shipped_k:
+            trm.save(a.out / "ablation" / f"pad_trm_k{k}")
+    report["pad_shipped_k"] = shipped_k
 
-    bundle = AffectHeads(norm, heads, pads[5], None)
+    bundle = AffectHeads(norm, heads, pads[shipped_k], None)
 
     # --- Mood tracker on MELD, with context (window 8) and without (window 1)
     aux = {k: bundle.predict(F[k]).aux() for k in ("meld_train", "meld_dev", "meld_test")}
