@@ -22,6 +22,11 @@ _PATTERNS = [
     r"<\|?\s*(im_start|im_end|system|endoftext)\s*\|?>",
     r"\[\s*/?\s*(inst|system)\s*\]",
     r"\bdo\s+anything\s+now\b",
+    r"\bbypass\b.{0,40}\b(instructions?|prompts?|rules?|filters?|guidelines?)\b",
+    r"\bact\s+as\s+(an?\s+)?(unfiltered|uncensored|different|new)\b",
+    r"\b(new|updated)\s+(instructions|rules)\s*:",
+    # Attempts to close or open the delimiters the prompt wraps chat in.
+    r"</?\s*(system|assistant|untrusted_chat|untrusted_memories|instructions?)\s*>",
 ]
 _RE = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE | re.MULTILINE)
 
