@@ -39,33 +39,29 @@ def clean_tweet(text: str) -> str:
     return _RT.sub("", html.unescape(html.unescape(text))).strip()
 
 
-def goemotions(data: Path, split: str) -> Split:
-    """Multi-hot (n, 28) labels."""
+def _multilabel_tsv(path: Path, n_labels: int) -> Split:
+    """GoEmotions' TSV layout: text, comma-separated label indices, id."""
     texts, rows = [], []
-    with open(data / "goemotions" / "original" / f"{split}.tsv", encoding="utf-8") as f:
+    with open(path, encoding="utf-8") as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
             texts.append(parts[0])
             rows.append([int(x) for x in parts[1].split(",")])
-    y = np.zeros((len(texts), len(GOEMOTIONS_LABELS)), dtype=np.float32)
+    y = np.zeros((len(texts), n_labels), dtype=np.float32)
     for i, r in enumerate(rows):
         y[i, r] = 1
     return Split(texts, y)
+
+
+def goemotions(data: Path, split: str) -> Split:
+    """Multi-hot (n, 28) labels."""
+    return _multilabel_tsv(data / "goemotions" / "original" / f"{split}.tsv", len(GOEMOTIONS_LABELS))
 
 
 def ekman(data: Path, split: str) -> Split:
     labels = (data / "goemotions" / "ekman" / "labels.txt").read_text().split()
     assert tuple(labels) == EKMAN_LABELS, labels
-    texts, rows = [], []
-    with open(data / "goemotions" / "ekman" / f"{split}.tsv", encoding="utf-8") as f:
-        for line in f:
-            parts = line.rstrip("\n").split("\t")
-            texts.append(parts[0])
-            rows.append([int(x) for x in parts[1].split(",")])
-    y = np.zeros((len(texts), len(EKMAN_LABELS)), dtype=np.float32)
-    for i, r in enumerate(rows):
-        y[i, r] = 1
-    return Split(texts, y)
+    return _multilabel_tsv(data / "goemotions" / "ekman" / f"{split}.tsv", len(EKMAN_LABELS))
 
 
 def goemotions_sentiment(go: Split) -> np.ndarray:

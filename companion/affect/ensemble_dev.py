@@ -45,29 +45,29 @@ def build_ensemble_dev(data: Path, seed: int = ds.SEED) -> tuple[list[str], np.n
                 emoji.append((r["Emoji"], c / c.sum()))
     out_t, out_y = list(texts), list(y)
     base = len(texts)
+
+    def keep(text: str, cue: int, label: int) -> None:
+        # A neutral line takes the cue's polarity; a polar line keeps its label and is only
+        # kept when the cue does not contradict it.
+        if label == 1:
+            out_t.append(text)
+            out_y.append(cue)
+        elif cue in (1, label):
+            out_t.append(text)
+            out_y.append(label)
+
     for _ in range(4000):
         i = int(rng.integers(base))
         name, v = emotes[int(rng.integers(len(emotes)))]
         lab = _polarity(v)
         rep = " ".join([name] * int(rng.integers(1, 4)))
         t = f"{rep} {texts[i]}" if rng.random() < 0.2 else f"{texts[i]} {rep}"
-        if y[i] == 1:
-            out_t.append(t)
-            out_y.append(lab)
-        elif lab in (1, y[i]):
-            out_t.append(t)
-            out_y.append(y[i])
+        keep(t, lab, y[i])
     for _ in range(2500):
         i = int(rng.integers(base))
         e, dist = emoji[int(rng.integers(len(emoji)))]
         lab = int(rng.choice(3, p=dist))
-        t = f"{texts[i]} {e * int(rng.integers(1, 4))}"
-        if y[i] == 1:
-            out_t.append(t)
-            out_y.append(lab)
-        elif lab in (1, y[i]):
-            out_t.append(t)
-            out_y.append(y[i])
+        keep(f"{texts[i]} {e * int(rng.integers(1, 4))}", lab, y[i])
     for _ in range(1000):
         if rng.random() < 0.5:
             name, v = emotes[int(rng.integers(len(emotes)))]
