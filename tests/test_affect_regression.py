@@ -26,8 +26,9 @@ def model():
     torch.set_num_threads(2)
     from companion.affect.encoder import SharedEncoder
     from companion.affect.heads import AffectHeads
+    from companion.affect.lora import artifact_adapter
 
-    return SharedEncoder(), AffectHeads.load(ARTIFACTS)
+    return SharedEncoder(precision="bf16", adapter=artifact_adapter(ARTIFACTS)), AffectHeads.load(ARTIFACTS)
 
 
 def _feats(model, texts):

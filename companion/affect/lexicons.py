@@ -67,6 +67,8 @@ class EmojiScorer:
         return s
 
     def __call__(self, text: str) -> LexiconScore:
+        if text.isascii():  # no emoji possible; most chat lines, and emoji_list is slow
+            return LexiconScore(None, 0)
         vals = []
         for m in emoji_pkg.emoji_list(text):
             e = m["emoji"]

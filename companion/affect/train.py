@@ -1,9 +1,12 @@
-"""Train every affect head on cached frozen-encoder features and write the artifacts.
+"""Fine-tune the shared encoder, then train every affect head on its features; write the artifacts.
 
     python -m companion.affect.train --data ../shared/data
 
-Seeded; progress via tqdm. The encoder features are computed once and cached (``--cache``,
-outside the repository); later runs reuse them.
+Stage 1 trains the encoder's multi-task LoRA adapter (``companion.affect.finetune``; skip with
+``--reuse-encoder`` to keep the adapter already in ``--out``, or ``--frozen`` for the stock-encoder
+ablation). Stage 2 encodes every split once with the adapted encoder in bfloat16, exactly as
+``Analyzer.load`` runs it, and caches the features (``--cache``, outside the repository, one
+folder per adapter); stage 3 trains the heads on them. Seeded; progress via tqdm.
 """
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ import argparse
 import copy
 import json
 import random
+import re
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
@@ -24,7 +29,7 @@ from companion.affect import datasets as ds
 from companion.affect import metrics as M
 from companion.affect.encoder import FEATURE_DIM
 from companion.affect.ensemble import SentimentEnsemble, component_matrix, score_lexicons
-from companion.affect.features_cache import DEFAULT_CACHE, all_splits, cached_features
+from companion.affect.features_cache import DEFAULT_CACHE, EncoderSpec, all_splits, cached_features
 from companion.affect.heads import AUX_DIM, LEX_DIM, AffectHeads, ekman_probs, pad_input
 from companion.affect.modules import FeatureProjector, MLPHead
 from companion.affect.mood_tracker import MoodTracker
@@ -32,6 +37,7 @@ from companion.affect.trm import TRMRefiner
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 HEAD_DIM = 512  # principal components of the encoder features that the heads read
+K5_MIN_GAIN = 0.005  # dev mean-r gain K=5 must show over K=1 to ship (about the seed-to-seed spread)
 
 
 def seed_all(seed: int) -> None:
@@ -105,6 +111,9 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=ds.SEED)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="few epochs (smoke test)")
+    p.add_argument("--steps", type=int, default=None, help="encoder fine-tuning steps (default: finetune's)")
+    p.add_argument("--reuse-encoder", action="store_true", help="keep the adapter already in --out")
+    p.add_argument("--frozen", action="store_true", help="no adapter: heads on the stock encoder (ablation)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     seed_all(a.seed)
@@ -112,14 +121,10 @@ def main() -> None:
     a.out.mkdir(parents=True, exist_ok=True)
     a.cache.mkdir(parents=True, exist_ok=True)
     splits = all_splits(a.data, a.out)
-    enc = None
-    if any(not (a.cache / f"{k}.npy").exists() for k in splits):
-        from companion.affect.encoder import SharedEncoder
-
-        enc = SharedEncoder()
-    F = {k: cached_features(k, sp.texts, a.cache, enc) for k, sp in splits.items()}
-    ep = 3 if a.quick else 40
     report: dict = {}
+    spec = EncoderSpec(encoder_stage(a, report), "bf16")
+    F = {k: cached_features(k, sp.texts, a.cache, spec) for k, sp in splits.items()}
+    ep = 3 if a.quick else 40
 
     norm = FeatureProjector(FEATURE_DIM, HEAD_DIM).fit(torch.from_numpy(np.concatenate(
         [F[k] for k in F if k.endswith("_train")], axis=0)), a.seed)
@@ -174,7 +179,7 @@ def main() -> None:
     # ("gg", "nice play", an emoji) offensive. Clean conversational lines are added as "none":
     # MELD training utterances (TV dialogue) and emote/emoji-only lines (chat_none_lines).
     chat_none = chat_none_lines(a.data, a.seed)
-    Fc = cached_features(f"toxicity_chat_none_{a.seed}", chat_none, a.cache, enc or _encoder())
+    Fc = cached_features(f"toxicity_chat_none_{a.seed}", chat_none, a.cache, spec)
     with torch.no_grad():
         Tc = norm(torch.from_numpy(Fc))
     Xtox = torch.cat([T["davidson_train"], Tc])
@@ -270,9 +275,10 @@ def main() -> None:
     report["pad_linear"] = {"dev_mean_r": best, "dev_r_vad": pad_dev_vad(lin),
                             "ridge_alpha": lin.config["extra"]["ridge_alpha"]}
     lin.save(a.out / "ablation" / "pad_linear")
-    # Ship the K that scores best on dev: recursion has to earn its (small) cost. The other K
-    # is kept for the ablation.
-    shipped_k = max(pads, key=lambda k: report[f"pad_trm_k{k}"]["dev_mean_r"])
+    # Recursion has to earn its cost (5 refinement steps instead of 1): K=5 ships only if it beats
+    # K=1 on dev mean r by at least K5_MIN_GAIN. The other K is kept for the ablation.
+    gain = report["pad_trm_k5"]["dev_mean_r"] - report["pad_trm_k1"]["dev_mean_r"]
+    shipped_k = 5 if gain >= K5_MIN_GAIN else 1
     for k, trm in pads.items():
         if k != shipped_k:
             trm.save(a.out / "ablation" / f"pad_trm_k{k}")
@@ -320,7 +326,7 @@ def main() -> None:
     texts, y, spans = build_ensemble_dev(a.data, a.seed)
     from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer, strip_emotes
 
-    feats = cached_features(f"ensemble_dev_{a.seed}", texts, a.cache, enc or _encoder())
+    feats = cached_features(f"ensemble_dev_{a.seed}", texts, a.cache, spec)
     probs = bundle.predict(feats).sentiment
     vader, emo, emt = VaderScorer(), EmojiScorer(a.data / "emoji_sentiment" / "Emoji_Sentiment_Data_v1.0.csv"), EmoteScorer()
     emo.save(a.out / "emoji_sentiment.json")
@@ -336,9 +342,17 @@ def main() -> None:
     print(json.dumps(report, indent=1))
 
 
-def chat_none_lines(data: Path, seed: int, n_meld: int = 5000, n_lexicon: int = 1500) -> list[str]:
-    """Non-toxic chat-like lines: a seeded sample of MELD training utterances plus emote/emoji-only
-    lines built from the emote lexicon and the Emoji Sentiment Ranking."""
+# Profanity and slurs: Davidson labels lines with these offensive, so they never join the clean set.
+_PROFANE = re.compile(r"fuck|shit|bitch|\bass\b|asshole|cunt|dick|puss|fag|nigg|\bhoes?\b|whore|slut|bastard|"
+                      r"retard|\bcrap", re.IGNORECASE)
+
+
+def chat_none_lines(data: Path, seed: int, n_meld: int = 5000, n_lexicon: int = 1500,
+                    n_praise: int = 3000) -> list[str]:
+    """Non-toxic chat-like lines for the toxicity "none" class: a seeded sample of MELD training
+    utterances, emote/emoji-only lines built from the emote lexicon and the Emoji Sentiment
+    Ranking, and GoEmotions training comments of positive sentiment (``goemotions_sentiment``) free
+    of profanity (casual praise such as "nice play", which Davidson's tweets never show as clean)."""
     from companion.affect.lexicons import LEXICON_DIR
 
     rng = np.random.default_rng(seed)
@@ -351,13 +365,28 @@ def chat_none_lines(data: Path, seed: int, n_meld: int = 5000, n_lexicon: int = 
     for _ in range(n_lexicon):
         k = int(rng.integers(1, 4))
         out.append(" ".join(pool[int(rng.integers(len(pool)))] for _ in range(k)))
+    go = ds.goemotions(data, "train")
+    positive = np.flatnonzero(ds.goemotions_sentiment(go) == 2)
+    praise = [i for i in positive if not _PROFANE.search(go.texts[i])]
+    out += [go.texts[i] for i in rng.choice(praise, size=min(n_praise, len(praise)), replace=False)]
     return out
 
 
-def _encoder():
-    from companion.affect.encoder import SharedEncoder
+def encoder_stage(a: argparse.Namespace, report: dict) -> Path | None:
+    """Stage 1: the adapter the heads will read features from (None: stock encoder)."""
+    from companion.affect.finetune import DEFAULT_STEPS, finetune
+    from companion.affect.lora import ARTIFACT_DIR, artifact_adapter
 
-    return SharedEncoder()
+    folder = a.out / ARTIFACT_DIR
+    if a.frozen:
+        if folder.exists():
+            shutil.rmtree(folder)  # the Analyzer must not merge an adapter these heads never saw
+        report["encoder"] = "frozen"
+        return None
+    if not (a.reuse_encoder and artifact_adapter(a.out) is not None):
+        finetune(a.data, folder, a.out, a.cache, a.steps or DEFAULT_STEPS, a.seed, a.threads)
+    report["encoder"] = json.loads((folder / "finetune_report.json").read_text())
+    return folder
 
 
 if __name__ == "__main__":
