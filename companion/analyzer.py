@@ -38,6 +38,10 @@ from companion.records import (EKMAN_LABELS, GOEMOTIONS_LABELS, PAD, SENTIMENT_L
 
 DEFAULT_ARTIFACTS = Path(__file__).parent / "affect" / "artifacts"
 MOOD_AROUSAL = np.array([0.8, 0.5, 0.8, 0.6, 0.2, 0.3, 0.8])  # MELD/Ekman order
+# toxicity.flagged: label hate, or 1 - P(none) at least this. A product setting, not a Davidson
+# fit: at 0.75 the shipped head flags 6 of 10 hand-written chat insults and 0.6% of 2,048 benign
+# chat lines (docs/BENCHMARKS.md, "Toxicity on chat").
+TOXICITY_FLAG = 0.75
 
 
 def _round(x: float, nd: int = 4) -> float:
@@ -237,7 +241,7 @@ class Analyzer:
                 tx = out.toxicity[i]
                 label = TOXICITY_LABELS[int(tx.argmax())]
                 score = float(1.0 - tx[2])
-                r.toxicity = Toxicity(score=_round(score), label=label, flagged=bool(label == "hate" or score >= 0.8))
+                r.toxicity = Toxicity(score=_round(score), label=label, flagged=bool(label == "hate" or score >= TOXICITY_FLAG))
                 r.pad = PAD(pleasure=_round(out.pad[i, 0]), arousal=_round(out.pad[i, 1]),
                             dominance=_round(out.pad[i, 2]), confidence=[_round(c) for c in out.pad_conf[i]])
                 st = self._channels.setdefault(m.channel, _ChannelState())

@@ -176,8 +176,9 @@ def main() -> None:
 
     # --- Toxicity (Davidson): class-weighted CE, hate-logit bias tuned on dev.
     # Davidson is 77% offensive tweets, so a head trained on it alone calls short, clean chat
-    # ("gg", "nice play", an emoji) offensive. Clean conversational lines are added as "none":
-    # MELD training utterances (TV dialogue) and emote/emoji-only lines (chat_none_lines).
+    # ("gg", "nice play", an emoji) offensive. Clean conversational lines are added as "none"
+    # (chat_none_lines). Class weights are (balanced weight) ** 0.75: hate is 4% of the rows, and
+    # on dev this beat ** 0.5 and ** 1.0 (docs/BENCHMARKS.md).
     chat_none = chat_none_lines(a.data, a.seed)
     Fc = cached_features(f"toxicity_chat_none_{a.seed}", chat_none, a.cache, spec)
     with torch.no_grad():
@@ -185,25 +186,14 @@ def main() -> None:
     Xtox = torch.cat([T["davidson_train"], Tc])
     ytr = torch.from_numpy(np.concatenate([splits["davidson_train"].y, np.full(len(chat_none), 2)]))
     ydv = splits["davidson_dev"].y
-    w = torch.tensor(len(ytr) / (3 * np.bincount(ytr.numpy(), minlength=3)), dtype=torch.float32) ** 0.5
+    w = torch.tensor(len(ytr) / (3 * np.bincount(ytr.numpy(), minlength=3)), dtype=torch.float32) ** 0.75
     cew = nn.CrossEntropyLoss(weight=w)
     seed_all(a.seed)
-    m = MLPHead(HEAD_DIM, 3, hidden=1024, dropout=0.2, extra={"labels": ["hate", "offensive", "none"]})
+    m = MLPHead(HEAD_DIM, 3, hidden=1024, dropout=0.3, extra={"labels": ["hate", "offensive", "none"]})
     m, best = fit(m, Xtox, ytr, lambda m, x, y: cew(m(x), y),
                   lambda: M.macro_f1(ydv, m(T["davidson_dev"]).argmax(1).numpy()), min(ep, 15), lr=3e-4, bs=256,
                   desc="toxicity")
-    logits = m(T["davidson_dev"]).detach()
-    # hate-logit bias on dev: best macro-F1 with hate recall >= 0.5 and precision >= 0.4;
-    # if no bias reaches both, best macro-F1 with recall >= 0.5 (missing hate is the costly error)
-    best_b, best_f = 0.0, -9.0
-    for b in np.arange(-2.0, 2.01, 0.05):
-        lg = logits.clone()
-        lg[:, 0] += b
-        pred = lg.argmax(1).numpy()
-        prec, rec = M.class_pr(ydv, pred, 0)
-        f = M.macro_f1(ydv, pred) - (0.0 if rec >= 0.5 else 2.0) - (0.0 if prec >= 0.4 else 1.0)
-        if f > best_f:
-            best_b, best_f = float(b), f
+    best_b = hate_bias(m(T["davidson_dev"]).detach(), ydv)
     m.config["extra"]["hate_bias"] = round(best_b, 2)
     heads["toxicity"] = m
     report["toxicity"] = {"dev_macro_f1": best, "hate_bias": best_b}
@@ -370,6 +360,28 @@ def chat_none_lines(data: Path, seed: int, n_meld: int = 5000, n_lexicon: int = 
     praise = [i for i in positive if not _PROFANE.search(go.texts[i])]
     out += [go.texts[i] for i in rng.choice(praise, size=min(n_praise, len(praise)), replace=False)]
     return out
+
+
+def hate_bias(logits: torch.Tensor, y: np.ndarray, min_precision: float = 0.4, min_recall: float = 0.5) -> float:
+    """The hate-logit bias, chosen on dev. Among biases that reach both hate floors, the one with
+    the widest worst-case margin, min(precision - 0.4, recall - 0.5), ties to macro-F1: dev and
+    test each hold ~143 hate tweets, so an operating point on the edge of the floor on dev falls
+    on either side of it on test. If no bias reaches both, the best macro-F1 with recall >= 0.5
+    (missing hate is the costly error)."""
+    best_b, best_key = 0.0, (-9.0, -9.0)
+    for b in np.arange(-2.0, 2.01, 0.05):
+        lg = logits.clone()
+        lg[:, 0] += b
+        pred = lg.argmax(1).numpy()
+        prec, rec = M.class_pr(y, pred, 0)
+        f1 = M.macro_f1(y, pred)
+        if prec >= min_precision and rec >= min_recall:
+            key = (min(prec - min_precision, rec - min_recall), f1)
+        else:
+            key = (-1.0 - (0.0 if rec >= min_recall else 2.0), f1)
+        if key > best_key:
+            best_b, best_key = float(b), key
+    return best_b
 
 
 def encoder_stage(a: argparse.Namespace, report: dict) -> Path | None:
