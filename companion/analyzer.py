@@ -38,7 +38,7 @@ from companion.records import (EKMAN_LABELS, GOEMOTIONS_LABELS, PAD, SENTIMENT_L
 
 DEFAULT_ARTIFACTS = Path(__file__).parent / "affect" / "artifacts"
 MOOD_AROUSAL = np.array([0.8, 0.5, 0.8, 0.6, 0.2, 0.3, 0.8])  # MELD/Ekman order
-# toxicity.flagged: label hate, or 1 - P(none) at least this. A product setting, not a Davidson
+# toxicity.flagged: label hate, or 1 - P(none) at least this, or a threat phrasing (affect.threats). A product setting, not a Davidson
 # fit: at 0.75 the shipped head flags 6 of 10 hand-written chat insults and 0.6% of 2,048 benign
 # chat lines (docs/BENCHMARKS.md, "Toxicity on chat").
 TOXICITY_FLAG = 0.75
@@ -163,11 +163,12 @@ class Analyzer:
     def _lexicon(self, m: ChatMessage):
         from companion.affect.injection import looks_like_injection
         from companion.affect.lexicons import strip_emotes
+        from companion.affect.threats import looks_like_threat
 
         emote = self.emote(m.text, m.emotes or None)
         emo = self.emoji(m.text)
         vader = self.vader(strip_emotes(m.text, self.emote))
-        return vader, emo, emote, looks_like_injection(m.text)
+        return vader, emo, emote, looks_like_injection(m.text), looks_like_threat(m.text)
 
     def _base(self, m: ChatMessage) -> AnalysisRecord:
         kind = m.kind.value if hasattr(m.kind, "value") else str(m.kind)
@@ -175,7 +176,7 @@ class Analyzer:
                               text=m.text, kind=kind, user_id=m.user_id, truncated=m.truncated)
 
     def _sentiment(self, probs: np.ndarray, i: int, lex, model_score: float | None) -> Sentiment:
-        vader, emo, emote, _ = lex
+        vader, emo, emote = lex[:3]
         p = probs[i]
         return Sentiment(label=SENTIMENT_LABELS[int(p.argmax())], score=_round(p[2] - p[0]),
                          components=SentimentComponents(
@@ -241,7 +242,8 @@ class Analyzer:
                 tx = out.toxicity[i]
                 label = TOXICITY_LABELS[int(tx.argmax())]
                 score = float(1.0 - tx[2])
-                r.toxicity = Toxicity(score=_round(score), label=label, flagged=bool(label == "hate" or score >= TOXICITY_FLAG))
+                flagged = label == "hate" or score >= TOXICITY_FLAG or lex[i][4]
+                r.toxicity = Toxicity(score=_round(score), label=label, flagged=bool(flagged))
                 r.pad = PAD(pleasure=_round(out.pad[i, 0]), arousal=_round(out.pad[i, 1]),
                             dominance=_round(out.pad[i, 2]), confidence=[_round(c) for c in out.pad_conf[i]])
                 st = self._channels.setdefault(m.channel, _ChannelState())

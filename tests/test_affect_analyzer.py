@@ -176,6 +176,12 @@ def test_toxicity_spares_harmless_chat_and_flags_insults(analyzer):
     assert records[-1].toxicity.flagged, records[-1].toxicity
 
 
+def test_threats_are_flagged_whatever_the_head_says(analyzer):
+    # Davidson has no threat class: the head alone scores "kill yourself" as clean
+    records = analyzer.analyze_batch(["kill yourself", "i know where you live", "you killed it!"])
+    assert [r.toxicity.flagged for r in records] == [True, True, False]
+
+
 def test_toxicity_false_flag_rate_on_benign_chat(analyzer):
     # 512 benign synthetic chat lines (gaming talk, emotes, emoji): the frozen-encoder head
     # flagged 8.7% of such lines; the shipped one flags 1.0% (docs/BENCHMARKS.md)
