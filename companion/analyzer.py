@@ -27,10 +27,13 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from companion.affect.injection import looks_like_injection
+from companion.affect.lexicons import LexiconScore, strip_emotes
+from companion.affect.threats import looks_like_threat
 from companion.messages import ChatMessage
 from companion.records import (EKMAN_LABELS, GOEMOTIONS_LABELS, PAD, SENTIMENT_LABELS, TOXICITY_LABELS,
                                AnalysisRecord, Ekman, Emotions, MemoryInfo, Mood, Sentiment,
@@ -38,9 +41,9 @@ from companion.records import (EKMAN_LABELS, GOEMOTIONS_LABELS, PAD, SENTIMENT_L
 
 DEFAULT_ARTIFACTS = Path(__file__).parent / "affect" / "artifacts"
 MOOD_AROUSAL = np.array([0.8, 0.5, 0.8, 0.6, 0.2, 0.3, 0.8])  # MELD/Ekman order
-# toxicity.flagged: label hate, or 1 - P(none) at least this, or a threat phrasing (affect.threats). A product setting, not a Davidson
-# fit: at 0.75 the shipped head flags 6 of 10 hand-written chat insults and 0.6% of 2,048 benign
-# chat lines (docs/BENCHMARKS.md, "Toxicity on chat").
+# toxicity.flagged: label hate, or 1 - P(none) at least this, or a threat phrasing (affect.threats).
+# A product setting, not a Davidson fit: at 0.75 the shipped head flags 6 of 10 hand-written chat
+# insults and 0.6% of 2,048 benign chat lines (docs/BENCHMARKS.md, "Toxicity on chat").
 TOXICITY_FLAG = 0.75
 
 
@@ -56,6 +59,21 @@ def _jsd(p: np.ndarray, q: np.ndarray) -> float:
         return float(np.sum(a * np.log2(a / np.clip(b, 1e-9, 1.0))))
 
     return 0.5 * kl(p, m) + 0.5 * kl(q, m)
+
+
+class _Lexical(NamedTuple):
+    """What the lexicon pass finds in one message (both analysis modes use it)."""
+
+    vader: LexiconScore
+    emoji: LexiconScore
+    emote: LexiconScore
+    injection: bool
+    threat: bool
+
+
+def _columns(lex: list[_Lexical]) -> tuple[list[LexiconScore], list[LexiconScore], list[LexiconScore]]:
+    """VADER, emoji and emote scores of a batch, as the ensemble's feature builders take them."""
+    return [x.vader for x in lex], [x.emoji for x in lex], [x.emote for x in lex]
 
 
 @dataclass
@@ -143,7 +161,7 @@ class Analyzer:
             enc = self.encoder.encode([m.text for m in msgs])
             from companion.affect.ensemble import lexicon_features
 
-            out = self.heads.predict(enc.features, lexicon_features([x[0] for x in lex], [x[1] for x in lex], [x[2] for x in lex]))
+            out = self.heads.predict(enc.features, lexicon_features(*_columns(lex)))
             records = self._deep_records(msgs, lex, enc, out)
             embeddings = list(enc.embedding)
         else:
@@ -160,23 +178,19 @@ class Analyzer:
             self._channels.clear()
 
     # ------------------------------------------------------------------ internals
-    def _lexicon(self, m: ChatMessage):
-        from companion.affect.injection import looks_like_injection
-        from companion.affect.lexicons import strip_emotes
-        from companion.affect.threats import looks_like_threat
-
+    def _lexicon(self, m: ChatMessage) -> _Lexical:
         emote = self.emote(m.text, m.emotes or None)
         emo = self.emoji(m.text)
         vader = self.vader(strip_emotes(m.text, self.emote))
-        return vader, emo, emote, looks_like_injection(m.text), looks_like_threat(m.text)
+        return _Lexical(vader, emo, emote, looks_like_injection(m.text), looks_like_threat(m.text))
 
     def _base(self, m: ChatMessage) -> AnalysisRecord:
         kind = m.kind.value if hasattr(m.kind, "value") else str(m.kind)
         return AnalysisRecord(id=m.id, ts=m.ts, platform=m.platform, channel=m.channel, user=m.user,
                               text=m.text, kind=kind, user_id=m.user_id, truncated=m.truncated)
 
-    def _sentiment(self, probs: np.ndarray, i: int, lex, model_score: float | None) -> Sentiment:
-        vader, emo, emote = lex[:3]
+    def _sentiment(self, probs: np.ndarray, i: int, lex: _Lexical, model_score: float | None) -> Sentiment:
+        vader, emo, emote = lex.vader, lex.emoji, lex.emote
         p = probs[i]
         return Sentiment(label=SENTIMENT_LABELS[int(p.argmax())], score=_round(p[2] - p[0]),
                          components=SentimentComponents(
@@ -185,16 +199,16 @@ class Analyzer:
                              emoji=None if emo.score is None else _round(emo.score),
                              emote=None if emote.score is None else _round(emote.score)))
 
-    def _lexicon_records(self, msgs: list[ChatMessage], lex: list) -> list[AnalysisRecord]:
+    def _lexicon_records(self, msgs: list[ChatMessage], lex: list[_Lexical]) -> list[AnalysisRecord]:
         from companion.affect.ensemble import component_matrix
         from companion.affect.formality import formality
 
-        X = component_matrix(None, [x[0] for x in lex], [x[1] for x in lex], [x[2] for x in lex])
+        X = component_matrix(None, *_columns(lex))
         if self.ensemble is not None:
             probs = self.ensemble.proba(X, deep=False)
         else:
             # no fitted weights at all: mean of the present lexicon scores
-            s = np.array([np.mean([v for v in (x[0].score, x[1].score, x[2].score) if v is not None] or [0.0])
+            s = np.array([np.mean([v for v in (x.vader.score, x.emoji.score, x.emote.score) if v is not None] or [0.0])
                           for x in lex])
             probs = np.stack([(s < -0.05).astype(float), (np.abs(s) <= 0.05).astype(float), (s > 0.05).astype(float)], 1)
             probs[:, 2] = np.where(s > 0.05, (1 + s) / 2, 0)
@@ -205,7 +219,7 @@ class Analyzer:
             for i, m in enumerate(msgs):
                 r = self._base(m)
                 r.sentiment = self._sentiment(probs, i, lex[i], None)
-                r.social = Social(formality=_round(formality(m.text, lex[i][2].hits, lex[i][1].hits)))
+                r.social = Social(formality=_round(formality(m.text, lex[i].emote.hits, lex[i].emoji.hits)))
                 st = self._channels.setdefault(m.channel, _ChannelState())
                 h = hashlib.blake2b(m.text.strip().lower().encode("utf-8", "replace"), digest_size=8).digest()
                 novelty = 0.0 if h in st.text_hashes else 1.0
@@ -214,16 +228,16 @@ class Analyzer:
                     st.text_hashes.popleft()
                 cues = self.importance.cues(m, abs(r.sentiment.score), novelty)
                 r.memory = MemoryInfo(importance=self.importance.score(cues))
-                r.injection = lex[i][3]
+                r.injection = lex[i].injection
                 r.degraded = True
                 records.append(r)
         return records
 
-    def _deep_records(self, msgs: list[ChatMessage], lex: list, enc, out) -> list[AnalysisRecord]:
+    def _deep_records(self, msgs: list[ChatMessage], lex: list[_Lexical], enc, out) -> list[AnalysisRecord]:
         from companion.affect.ensemble import component_matrix
         from companion.affect.formality import formality
 
-        X = component_matrix(out.sentiment, [x[0] for x in lex], [x[1] for x in lex], [x[2] for x in lex])
+        X = component_matrix(out.sentiment, *_columns(lex))
         probs = self.ensemble.proba(X, deep=True)
         mood_e, mood_s = self._mood(msgs, out.projected, out.aux())
         emotions_r = np.round(out.emotions.astype(np.float64), 4).tolist()  # one rounding pass per batch
@@ -242,7 +256,7 @@ class Analyzer:
                 tx = out.toxicity[i]
                 label = TOXICITY_LABELS[int(tx.argmax())]
                 score = float(1.0 - tx[2])
-                flagged = label == "hate" or score >= TOXICITY_FLAG or lex[i][4]
+                flagged = label == "hate" or score >= TOXICITY_FLAG or lex[i].threat
                 r.toxicity = Toxicity(score=_round(score), label=label, flagged=bool(flagged))
                 r.pad = PAD(pleasure=_round(out.pad[i, 0]), arousal=_round(out.pad[i, 1]),
                             dominance=_round(out.pad[i, 2]), confidence=[_round(c) for c in out.pad_conf[i]])
@@ -254,13 +268,13 @@ class Analyzer:
                               persistence=_round(min(1.0, max(0.0, persistence))))
                 r.social = Social(politeness=_round(out.politeness[i]),
                                   intimacy=_round(min(1.0, max(-1.0, out.intimacy[i]))),
-                                  formality=_round(formality(m.text, lex[i][2].hits, lex[i][1].hits)))
+                                  formality=_round(formality(m.text, lex[i].emote.hits, lex[i].emoji.hits)))
                 novelty = self._novelty(st, enc.embedding[i])
                 non_neutral = float(np.max(np.delete(em, GOEMOTIONS_LABELS.index("neutral"))))
                 emotional = max(abs(r.sentiment.score), non_neutral, score if label != "none" else 0.0)
                 cues = self.importance.cues(m, emotional, novelty)
                 r.memory = MemoryInfo(importance=self.importance.score(cues))
-                r.injection = lex[i][3]
+                r.injection = lex[i].injection
                 records.append(r)
         return records
 

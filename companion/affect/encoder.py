@@ -75,7 +75,7 @@ class SharedEncoder:
             from companion.affect.lora import merge_lora
 
             merge_lora(model, adapter)
-        self.tag = encoder_tag(adapter, precision)
+        self.adapter = adapter
         if precision == "int8":
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         elif precision == "bf16":
@@ -86,6 +86,11 @@ class SharedEncoder:
         self.model = model.to(device)
         self.device = device
         self.max_len = max_len
+
+    @property
+    def tag(self) -> str:
+        """``encoder_tag`` of this encoder (hashes the adapter file: only feature caches need it)."""
+        return encoder_tag(self.adapter, self.precision)
 
     @torch.inference_mode()
     def _forward(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ import torch
 
 from companion.affect import datasets as ds
 from companion.affect.encoder import SharedEncoder, encoder_tag
+from companion.affect.lora import artifact_adapter
 
 DEFAULT_CACHE = Path("/tmp/companion_affect_cache")
 
@@ -83,8 +84,7 @@ def main() -> None:
     a.cache.mkdir(parents=True, exist_ok=True)
     a.artifacts.mkdir(parents=True, exist_ok=True)
     splits = all_splits(a.data, a.artifacts)
-    adapter = a.artifacts / "encoder_lora"
-    spec = EncoderSpec(None if a.frozen or not adapter.exists() else adapter, a.precision)
+    spec = EncoderSpec(None if a.frozen else artifact_adapter(a.artifacts), a.precision)
     for name, sp in sorted(splits.items(), key=lambda kv: len(kv[1].texts)):
         cached_features(name, sp.texts, a.cache, spec)
 

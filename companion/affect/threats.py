@@ -19,7 +19,8 @@ _PATTERNS = [
     r"\b(hope|wish)\s+" + _YOU + r"\s+(die|dies|get\s+cancer|get\s+hit|burn)\b",
     r"\bdie\s+in\s+a\s+(fire|hole|ditch)\b",
     r"\b(i('| wi)ll|i\s+am\s+going\s+to|i'm\s+going\s+to|i'm\s+gonna|im\s+gonna|imma|i\s+will|gonna)\s+"
-    r"(kill|murder|stab|shoot|hurt|find|dox|doxx|rape)\s+" + _YOU + r"\b(?!\s+(in|at|on)\s+(the\s+)?(game|ranked|pvp|1v1|match))",
+    r"(kill|murder|stab|shoot|hurt|find|dox|doxx|rape)\s+" + _YOU
+    + r"\b(?!\s+(in|at|on)\s+(the\s+)?(game|ranked|pvp|1v1|match))",
     r"\bi\s+know\s+where\s+" + _YOU + r"\s+live\b",
     r"\b(nobody|no\s+one)\s+would\s+miss\s+" + _YOU + r"\b",
 ]
