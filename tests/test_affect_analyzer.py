@@ -184,7 +184,7 @@ def test_threats_are_flagged_whatever_the_head_says(analyzer):
 
 def test_toxicity_false_flag_rate_on_benign_chat(analyzer):
     # 512 benign synthetic chat lines (gaming talk, emotes, emoji): the frozen-encoder head
-    # flagged 8.7% of such lines; the shipped one flags 1.0% (docs/BENCHMARKS.md)
+    # flagged 8.7% of such lines; the shipped one flags 1.7% of 2,048 (docs/BENCHMARKS.md)
     from benchmarks.chat_corpus import chat_messages
 
     records = analyzer.analyze_batch(chat_messages(512, seed=5))

@@ -1,11 +1,11 @@
-"""The shared encoder's batching: length buckets and order restoration."""
+"""The shared encoder's input (emoji named) and batching (length buckets, order restoration)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from companion.affect.encoder import SharedEncoder, length_buckets
+from companion.affect.encoder import SharedEncoder, encoder_text, length_buckets
 
 
 def test_length_buckets_cover_in_order_and_split_outliers():
@@ -16,6 +16,16 @@ def test_length_buckets_cover_in_order_and_split_outliers():
     assert cuts == [(0, 60), (60, 64)]  # four long lines don't pad the sixty short ones
     assert length_buckets([10] * 64, overhead=80) == [(0, 64)]  # equal lengths: one call
     assert length_buckets([], overhead=80) == []
+
+
+def test_encoder_text_names_emoji_once_per_run():
+    assert encoder_text("boss is enraged 😱😱 😱") == "boss is enraged face screaming in fear"
+    assert encoder_text("😂 lol 😂") == "face with tears of joy lol face with tears of joy"  # not a run
+    assert encoder_text("gg <b>ez</b>") == "gg <b>ez</b>"  # ASCII passes through untouched
+    assert encoder_text("Ça va? 日本語") == "Ça va? 日本語"
+    assert encoder_text("👍🏽") == "thumbs up medium skin tone"
+    assert encoder_text("") == ""
+    assert len(encoder_text("é" * 10_000 + "😂")) == 2000  # long lines are cut before the scan
 
 
 @pytest.fixture(scope="module")

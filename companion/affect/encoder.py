@@ -1,5 +1,5 @@
-"""The shared conversation encoder: all-MiniLM-L6-v2, loaded offline from the installed package,
-with the project's multi-task LoRA adapter merged into its top layers when one is given
+"""The shared conversation encoder: all-MiniLM-L6-v2, loaded offline from the installed package
+(plain-torch forward and Rust tokenizer, ``companion.affect.minilm``), with the project's multi-task LoRA adapter merged into its top layers when one is given
 (``companion.affect.lora``; trained by ``companion.affect.finetune``).
 
 One forward pass per message yields both
@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import emoji as emoji_pkg
 import numpy as np
 import torch
 
@@ -49,11 +50,44 @@ def pool_features(hidden_states, mask: torch.Tensor) -> tuple[torch.Tensor, torc
     return pools[5], torch.cat(pools, dim=1)
 
 
+# Bumped when the encoder's input or forward pass changes (bf16 rounding differs between
+# implementations), so feature caches written by an older one are not reused.
+ENCODER_IMPL = "minilm2"
+# The tokenizer keeps at most 128 word pieces; no chat line needs more characters than this for them.
+_MAX_TEXT_CHARS = 2000
+
+
+def encoder_text(text: str) -> str:
+    """What the encoder reads for ``text``: each emoji replaced by its English name, a run of the
+    same emoji named once, whitespace collapsed.
+
+    MiniLM's vocabulary has no emoji, so "boss is enraged 😱" reached it as "boss is enraged [UNK]",
+    and Davidson's emoji-heavy tweets taught the toxicity head that [UNK] leans offensive. Named,
+    the emoji carries its meaning ("face screaming in fear") to every head. How many times an emoji
+    repeats is left to the emoji lexicon (``lexicons.EmojiScorer`` counts them)."""
+    if text.isascii():
+        return text
+    parts: list[str] = []
+    last = None
+    for tok in emoji_pkg.analyze(text[:_MAX_TEXT_CHARS], non_emoji=True, join_emoji=True):
+        if isinstance(tok.value, emoji_pkg.EmojiMatch):
+            # Non-standard ZWJ sequences match without data of their own: name their parts.
+            name = " ".join(emoji_pkg.demojize(tok.chars, delimiters=(" ", " ")).replace("_", " ").split())
+            if name != last:
+                parts.append(f" {name} ")
+            last = name
+        else:
+            parts.append(tok.chars)
+            if not tok.chars.isspace():
+                last = None
+    return " ".join("".join(parts).split())
+
+
 def encoder_tag(adapter: Path | None, precision: str) -> str:
     """Identity of an encoder configuration, for naming feature caches."""
     from companion.affect.lora import adapter_tag
 
-    return f"{adapter_tag(adapter)}-{precision}"
+    return f"{adapter_tag(adapter)}-{precision}-{ENCODER_IMPL}"
 
 
 class SharedEncoder:
@@ -65,12 +99,12 @@ class SharedEncoder:
         """precision: fp32 | bf16 (weights and activations in bfloat16; outputs fp32) | int8
         (torch dynamic quantisation of the Linear layers). adapter: a LoRA folder to merge."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from transformers import AutoModel, AutoTokenizer
+        from companion.affect.minilm import MiniLM, load_tokenizer
 
         path = minilm_path()
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-        model = AutoModel.from_pretrained(str(path))
-        model.eval()
+        self.tokenizer = load_tokenizer(path, max_len)
+        self.pad_id = self.tokenizer.token_to_id("[PAD]")
+        model = MiniLM.from_folder(path)
         if adapter is not None:
             from companion.affect.lora import merge_lora
 
@@ -95,23 +129,23 @@ class SharedEncoder:
     @torch.inference_mode()
     def _forward(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         width = max(len(x) for x in ids)
-        input_ids = np.full((len(ids), width), self.tokenizer.pad_token_id, dtype=np.int64)
+        input_ids = np.full((len(ids), width), self.pad_id, dtype=np.int64)
         attention = np.zeros((len(ids), width), dtype=np.int64)
         for k, x in enumerate(ids):
             input_ids[k, :len(x)] = x
             attention[k, :len(x)] = 1
         input_ids = torch.from_numpy(input_ids).to(self.device)
         attention = torch.from_numpy(attention).to(self.device)
-        out = self.model(input_ids=input_ids, attention_mask=attention,
-                         token_type_ids=torch.zeros_like(input_ids), output_hidden_states=True)
-        emb, feats = pool_features(out.hidden_states, attention.unsqueeze(-1).to(out.hidden_states[1].dtype))
+        states = self.model(input_ids, attention)
+        emb, feats = pool_features(states, attention.unsqueeze(-1).to(states[1].dtype))
         emb = torch.nn.functional.normalize(emb.float(), dim=1)
         return emb.cpu().numpy(), feats.float().cpu().numpy()
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> Encoded:
         """Encode ``texts`` (empty strings allowed) into embeddings and head features.
 
-        Texts are tokenised once and sorted by token count; each batch of ``batch_size`` is then
+        Texts go through :func:`encoder_text` (emoji named), are tokenised once and sorted by
+        token count; each batch of ``batch_size`` is then
         cut into length buckets (:func:`length_buckets`) so a few long messages don't pad the
         whole batch."""
         n = len(texts)
@@ -119,7 +153,7 @@ class SharedEncoder:
         feats = np.zeros((n, FEATURE_DIM), dtype=np.float32)
         if n == 0:
             return Encoded(emb, feats)
-        ids = self.tokenizer(texts, truncation=True, max_length=self.max_len)["input_ids"]
+        ids = [e.ids for e in self.tokenizer.encode_batch([encoder_text(t) for t in texts])]
         order = sorted(range(n), key=lambda i: len(ids[i]))
         batches = range(0, n, batch_size)
         if progress:

@@ -1,6 +1,6 @@
 """Encode every data set split once and cache the features (npy, float16), one folder per encoder
-configuration (``<adapter hash>-<precision>``, see ``encoder.encoder_tag``), so a new adapter never
-reads stale features."""
+configuration (``<adapter hash>-<precision>-<implementation>``, see ``encoder.encoder_tag``), so a
+new adapter or forward pass never reads stale features."""
 from __future__ import annotations
 
 import argparse

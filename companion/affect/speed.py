@@ -5,7 +5,8 @@
 
 Prints one JSON object: msgs/s per encoder precision (fp32, bf16, int8 dynamic quantisation), best
 and median of ``--rounds`` interleaved passes, and with ``--baseline`` the ratio to the seed-style
-baseline taken in the same run.
+baseline taken in the same run; ``load_s_fresh_process_*`` is ``Analyzer.load`` in a new
+interpreter (three runs, imports included), ``load_s_warm_*`` in this one.
 """
 from __future__ import annotations
 
@@ -28,6 +29,22 @@ def measure(analyzer, texts: list[str], batch: int) -> float:
     for s in range(0, len(msgs), batch):
         analyzer.analyze_messages(msgs[s:s + batch])
     return len(msgs) / (time.perf_counter() - t)
+
+
+# Run in a child process so the figure includes importing torch and the analyser's modules.
+_FRESH_LOAD = ("import time; t = time.perf_counter(); from companion.analyzer import Analyzer; "
+               "Analyzer.load(precision={prec!r}); print(time.perf_counter() - t)")
+
+
+def fresh_load_seconds(precision: str, runs: int = 3) -> list[float]:
+    """Seconds from a new interpreter's first import to a loaded ``Analyzer``, ``runs`` times."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return [round(float(subprocess.run([sys.executable, "-c", _FRESH_LOAD.format(prec=precision)], env=env,
+                                       check=True, capture_output=True, text=True).stdout.split()[-1]), 2)
+            for _ in range(runs)]
 
 
 def main() -> None:
@@ -53,9 +70,10 @@ def main() -> None:
            "cpu_count": os.cpu_count()}
     analyzers, rates = {}, {p: [] for p in a.precision}
     for prec in a.precision:
+        res[f"load_s_fresh_process_{prec}"] = fresh_load_seconds(prec)
         t = time.perf_counter()
         analyzers[prec] = Analyzer.load(precision=prec)
-        res[f"load_s_{prec}"] = round(time.perf_counter() - t, 2)
+        res[f"load_s_warm_{prec}"] = round(time.perf_counter() - t, 2)
     for _ in range(a.rounds):
         for prec, an in analyzers.items():
             an.reset()
