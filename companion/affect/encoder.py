@@ -1,6 +1,7 @@
 """The shared conversation encoder: all-MiniLM-L6-v2, loaded offline from the installed package
-(plain-torch forward and Rust tokenizer, ``companion.affect.minilm``), with the project's multi-task LoRA adapter merged into its top layers when one is given
-(``companion.affect.lora``; trained by ``companion.affect.finetune``).
+(plain-torch forward and Rust tokenizer, ``companion.affect.minilm``), with the project's
+multi-task LoRA adapter merged into its top layers when one is given (``companion.affect.lora``;
+trained by ``companion.affect.finetune``).
 
 One forward pass per message yields both
 - the sentence embedding (mean-pooled last layer, L2-normalised, used for memory retrieval; the
@@ -145,9 +146,8 @@ class SharedEncoder:
         """Encode ``texts`` (empty strings allowed) into embeddings and head features.
 
         Texts go through :func:`encoder_text` (emoji named), are tokenised once and sorted by
-        token count; each batch of ``batch_size`` is then
-        cut into length buckets (:func:`length_buckets`) so a few long messages don't pad the
-        whole batch."""
+        token count; each batch of ``batch_size`` is then cut into length buckets
+        (:func:`length_buckets`) so a few long messages don't pad the whole batch."""
         n = len(texts)
         emb = np.zeros((n, EMBED_DIM), dtype=np.float32)
         feats = np.zeros((n, FEATURE_DIM), dtype=np.float32)

