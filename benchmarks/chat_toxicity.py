@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 # Hand-written, aimed at a person the way chat insults are; no slurs (those are Davidson's hate).
 INSULTS = [
@@ -36,6 +35,7 @@ def main() -> None:
 
     from benchmarks.chat_corpus import chat_messages
     from companion.analyzer import TOXICITY_FLAG, Analyzer
+    from companion.cli import DEMO_CHAT
 
     analyzer = Analyzer.load()
     out: dict = {"toxicity_flag": TOXICITY_FLAG, "n": a.n, "benign_flagged": {}}
@@ -49,8 +49,7 @@ def main() -> None:
     out["insults"] = {r.text: {"flagged": r.toxicity.flagged, "label": r.toxicity.label, "score": r.toxicity.score}
                       for r in recs}
     out["insults_flagged"] = f"{sum(r.toxicity.flagged for r in recs)}/{len(recs)}"
-    demo = Path(__file__).resolve().parents[1] / "companion" / "demo" / "demo_chat.jsonl"
-    texts = [json.loads(line)["text"] for line in demo.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [json.loads(line)["text"] for line in DEMO_CHAT.read_text(encoding="utf-8").splitlines() if line.strip()]
     out["demo_lines"] = len(texts)
     out["demo_flagged"] = [r.text for r in analyzer.analyze_batch(texts) if r.toxicity.flagged]
     print(json.dumps(out, ensure_ascii=False, indent=1))
