@@ -19,6 +19,10 @@ GOEMOTIONS_LABELS: tuple[str, ...] = (
 EKMAN_LABELS: tuple[str, ...] = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
 SENTIMENT_LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 TOXICITY_LABELS: tuple[str, ...] = ("hate", "offensive", "none")
+TOXICITY_CATEGORIES: tuple[str, ...] = (
+    "insult", "identity_attack", "harassment", "threat", "sexual", "self_harm", "profanity",
+)
+TOXICITY_TARGETS: tuple[str, ...] = ("person", "group", "none")
 
 
 @dataclass(slots=True)
@@ -52,7 +56,9 @@ class Ekman:
 class Toxicity:
     score: float | None = None  # 0..1
     label: str | None = None  # hate | offensive | none
-    flagged: bool = False
+    flagged: bool = False  # a moderator would act: targeted toxicity at the configured level
+    categories: dict[str, float] | None = None  # TOXICITY_CATEGORIES, each 0..1
+    target: str | None = None  # person | group | none
 
 
 @dataclass(slots=True)
