@@ -11,9 +11,9 @@ import statistics
 from collections.abc import Sequence
 
 from companion.messages import ChatMessage, MessageKind
+from companion.near_duplicates import NearDuplicateDetector
 
 from .alerts import Alert, Moment
-from .duplicates import NearDuplicateTracker
 from .history import BinnedSeries
 from .windows import ChannelWindows
 
@@ -38,7 +38,8 @@ class AnomalyDetector:
 
     def __init__(self, channel: str) -> None:
         self.channel = channel
-        self.duplicates = NearDuplicateTracker()
+        # 30 s, and lines of 8+ folded characters: shorter ones ("lol", a lone emote) repeat in hype.
+        self.duplicates = NearDuplicateDetector(window_s=30.0, min_chars=8, per_viewer=0)
         self.last_fired: dict[str, float] = {}
 
     def _cool(self, kind: str, now: float) -> bool:
@@ -58,12 +59,12 @@ class AnomalyDetector:
                 alerts.append(Alert(message.ts, self.channel, "raid", reason, "info",
                                     value=float(viewers) if str(viewers or "").isdigit() else None))
         elif message.text:
-            cluster = self.duplicates.add(message.ts, message.viewer_key, message.text)
+            cluster = self.duplicates.observe(message.ts, message.viewer_key, message.text).cluster
             if cluster is not None and len(cluster.members) >= SPAM_MIN_MESSAGES:
-                viewers = len({v for _, v in cluster.members})
+                viewers = cluster.viewers
                 if self._cool("spam_wave", message.ts):
                     reason = (f"{len(cluster.members)} near-duplicate messages from {viewers} viewer(s) "
-                              f"in {int(self.duplicates.horizon_s)} s, like: {cluster.sample!r}")
+                              f"in {int(self.duplicates.window_s)} s, like: {cluster.sample!r}")
                     alerts.append(Alert(message.ts, self.channel, "spam_wave", reason, "warning",
                                         value=float(len(cluster.members))))
         return alerts

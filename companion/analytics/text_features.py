@@ -1,4 +1,4 @@
-"""Cheap text features for the analytics windows: words, emotes/emoji, near-duplicate shingles."""
+"""Cheap text features for the analytics windows: words and emotes/emoji."""
 from __future__ import annotations
 
 import re
@@ -9,8 +9,6 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from companion.messages import ChatMessage
 
 _WORD = re.compile(r"[^\W\d_][\w']{1,30}", re.UNICODE)
-_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
-_REPEATS = re.compile(r"(.)\1{2,}")
 # Chat filler that tells nothing about the topic, beyond sklearn's English stop words.
 _CHAT_STOP = frozenset({"lol", "im", "dont", "just", "like", "yeah", "yes", "ok", "oh", "u", "ur", "it's", "i'm"})
 
@@ -33,23 +31,3 @@ def words_in(message: ChatMessage, emotes: list[str]) -> list[str]:
             continue
         out.append(lw)
     return out
-
-
-def duplicate_key(text: str) -> str:
-    """Text folded so that trivial variations (case, punctuation, stretched letters) match."""
-    folded = _NON_ALNUM.sub(" ", text.lower()).strip()
-    return _REPEATS.sub(r"\1\1", folded)
-
-
-def shingles(key: str, n: int = 3) -> frozenset[str]:
-    """Character n-grams of a folded text, for Jaccard similarity."""
-    if len(key) <= n:
-        return frozenset({key})
-    return frozenset(key[i : i + n] for i in range(len(key) - n + 1))
-
-
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    inter = len(a & b)
-    return inter / (len(a) + len(b) - inter)
