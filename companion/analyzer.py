@@ -90,7 +90,8 @@ class Analyzer:
 
     def __init__(self, encoder, heads, ensemble, character_names: Sequence[str] = ("Aiko",),
                  mood_window: int = 8, novelty_window: int = 200, emoji_table: Path | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, cache_entries: int = 8192) -> None:
+        from companion.affect.analysis_cache import AnalysisCache
         from companion.affect.importance import ImportanceScorer
         from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer
 
@@ -106,6 +107,8 @@ class Analyzer:
         self.mood_window = mood_window
         self.novelty_window = novelty_window
         self.clock = clock
+        # Per-text model outputs (encoder + heads), keyed by normalised text; 0 turns it off.
+        self.text_cache = AnalysisCache(cache_entries)
         self._channels: dict[str, _ChannelState] = {}
         self._lock = threading.Lock()
         self.thresholds = (np.asarray(heads.heads["emotions"].config["extra"]["thresholds"])
@@ -158,10 +161,10 @@ class Analyzer:
         deep = deep and self.heads is not None and self.ensemble is not None
         lex = [self._lexicon(m) for m in msgs]
         if deep:
-            enc = self.encoder.encode([m.text for m in msgs])
             from companion.affect.ensemble import lexicon_features
 
-            out = self.heads.predict(enc.features, lexicon_features(*_columns(lex)))
+            enc, out = self.text_cache.analyse([m.text for m in msgs], lexicon_features(*_columns(lex)),
+                                               self.encoder, self.heads)
             records = self._deep_records(msgs, lex, enc, out)
             embeddings = list(enc.embedding)
         else:
