@@ -84,6 +84,11 @@ class Engine:
         self.bus = Bus()
         self.metrics = Metrics()
         self.analyzer = analyzer if analyzer is not None else self._load_analyzer()
+        cache = getattr(self.analyzer, "text_cache", None)
+        if cache is not None:
+            from companion.affect.analysis_cache import AnalysisCacheCollector
+
+            self.metrics.registry.register(AnalysisCacheCollector(cache))
         self.memory = self._open_memory() if config.memory else None
         self.analytics = self._open_analytics() if config.analytics else None
         self.character = self._open_character() if config.character else None
