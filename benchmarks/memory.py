@@ -73,6 +73,26 @@ class Clustered:
         return _norm(x + 0.29 * self.common)
 
 
+class _Words:
+    """Chat-like lines over a Zipf(1.1) vocabulary of 20k words, so BM25 postings at scale are
+    shaped like real chat (a few very common words, a long tail)."""
+
+    def __init__(self, rng: np.random.Generator, vocab: int = 20_000) -> None:
+        p = 1.0 / np.arange(1, vocab + 1) ** 1.1
+        self.p = p / p.sum()
+        self.vocab = np.array([f"w{i}" for i in range(vocab)])
+        self.rng = rng
+
+    def lines(self, n: int, lo: int = 4, hi: int = 14) -> list[str]:
+        lens = self.rng.integers(lo, hi, n)
+        toks = self.vocab[self.rng.choice(len(self.vocab), int(lens.sum()), p=self.p)]
+        out, at = [], 0
+        for L in lens.tolist():
+            out.append(" ".join(toks[at: at + L]))
+            at += L
+        return out
+
+
 def _dot(m: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.einsum("ij,j->i", m, q)
 
@@ -97,13 +117,15 @@ def bench_scale(n: int, queries: int, workdir: Path, reopen: bool) -> dict:
     store = MemoryStore(path, clock=clock, config=cfg)
     batch = 1000
     insert_s = 0.0
+    words = _Words(rng)
     for start in range(0, n, batch):
         m = min(batch, n - start)
         vecs = gen.sample(m)
         viewers = rng.choice(n_viewers, m, p=w)
         ts = now - rng.uniform(0, 30 * DAY, m)
         imp = rng.beta(2, 5, m)
-        recs = [MemoryRecord(id=0, text=f"chat line {start + i} about something", viewer=f"twitch:{viewers[i]}",
+        texts = words.lines(m)
+        recs = [MemoryRecord(id=0, text=texts[i], viewer=f"twitch:{viewers[i]}",
                              user=f"user{viewers[i]}", channel=f"chan{viewers[i] % 8}", platform="twitch",
                              ts=float(ts[i]), tier="long_term", importance=float(imp[i]),
                              last_recall=float(ts[i]), msg_id=f"m{start + i}")
@@ -116,6 +138,7 @@ def bench_scale(n: int, queries: int, workdir: Path, reopen: bool) -> dict:
     size = t.size
     V = t.vectors[:size]
     qs = gen.sample(queries)
+    qtexts = words.lines(queries, lo=3, hi=7)
     qviewers = rng.choice(n_viewers, queries, p=w)  # active viewers are asked about more often
     train_s = store.index.train_seconds
     out: dict = {"n": n, "viewers": n_viewers, "insert_per_s": round(n / insert_s), "insert_s": round(insert_s, 2),
@@ -130,7 +153,7 @@ def bench_scale(n: int, queries: int, workdir: Path, reopen: bool) -> dict:
         rec = retention(now - t.last_recall[rows], t.stability[rows], t.pinned[rows])
         return cfg.w_relevance * rel + cfg.w_recency * rec + cfg.w_importance * t.importance[rows]
 
-    lat_v, lat_c, lat_u = [], [], []
+    lat_v, lat_c, lat_u, lat_hv, lat_hc, lat_hu = [], [], [], [], [], []
     rec_v, rec_u_rel, rec_u_scored = [], [], []
     for i in range(queries):
         q = qs[i]
@@ -144,6 +167,16 @@ def bench_scale(n: int, queries: int, workdir: Path, reopen: bool) -> dict:
         s = time.perf_counter()
         uh = store.search_vector(q, k=10, reinforce=False)
         lat_u.append(time.perf_counter() - s)
+        # Hybrid (dense + BM25 + graph + asker), as a text query through MemoryStore.search runs.
+        s = time.perf_counter()
+        store.search_vector(q, viewer=viewer, k=10, reinforce=False, text=qtexts[i])
+        lat_hv.append(time.perf_counter() - s)
+        s = time.perf_counter()
+        store.search_vector(q, channel=f"chan{i % 8}", k=10, reinforce=False, text=qtexts[i], asker=viewer)
+        lat_hc.append(time.perf_counter() - s)
+        s = time.perf_counter()
+        store.search_vector(q, k=10, reinforce=False, text=qtexts[i], asker=viewer)
+        lat_hu.append(time.perf_counter() - s)
         if i < min(queries, 200):  # exact ground truth is slow at 1M; 200 queries suffice
             vrows = t.rows_of_viewer(viewer)
             exact = vrows[np.argsort(-full_score(vrows, q))[:10]]
@@ -160,6 +193,9 @@ def bench_scale(n: int, queries: int, workdir: Path, reopen: bool) -> dict:
         "query_viewer_p50_ms": _pct(lat_v, 50), "query_viewer_p99_ms": _pct(lat_v, 99),
         "query_channel_p50_ms": _pct(lat_c, 50), "query_channel_p99_ms": _pct(lat_c, 99),
         "query_unfiltered_p50_ms": _pct(lat_u, 50), "query_unfiltered_p99_ms": _pct(lat_u, 99),
+        "hybrid_viewer_p50_ms": _pct(lat_hv, 50), "hybrid_viewer_p99_ms": _pct(lat_hv, 99),
+        "hybrid_channel_p50_ms": _pct(lat_hc, 50), "hybrid_channel_p99_ms": _pct(lat_hc, 99),
+        "hybrid_unfiltered_p50_ms": _pct(lat_hu, 50), "hybrid_unfiltered_p99_ms": _pct(lat_hu, 99),
         "recall_at_10_viewer_scored": round(float(np.mean(rec_v)), 4),
         "recall_at_10_ann_vs_flat": round(float(np.mean(rec_u_rel)), 4),
         "recall_at_10_unfiltered_scored": round(float(np.mean(rec_u_scored)), 4),
@@ -331,15 +367,27 @@ def build_quality(n_viewers: int, n_filler: int, n_unique_filler: int, path: Pat
 
 def ask(store: MemoryStore, facts: list, q_vecs: np.ndarray, reinforce: bool = False) -> dict:
     """hit@5: is the fact among the top 5 for its question, searching that viewer's memories
-    (how the engine asks) and searching everyone's (harder: 200 viewers state similar facts)."""
-    hit_v = hit_g = 0
-    for i, (u, _, ftext, _) in enumerate(facts):
-        hv = store.search_vector(q_vecs[i], viewer=f"replay:{u}", k=5, reinforce=reinforce)
+    (how the engine asks) and searching everyone's (harder: 200 viewers state similar facts).
+    Every search is the hybrid text search (``MemoryStore.search`` with these vectors); the
+    global one is asked by the viewer (``asker``: preferred, not a filter). ``*_dense`` rows are
+    the dense-only search of before, and ``hit_at_5_global_no_asker`` the hybrid without asker."""
+    hit_v = hit_g = hit_g0 = hit_vd = hit_gd = 0
+    for i, (u, _, ftext, qtext) in enumerate(facts):
+        viewer = f"replay:{u}"
+        hv = store.search_vector(q_vecs[i], viewer=viewer, k=5, reinforce=reinforce, text=qtext)
         hit_v += any(h.text == ftext for h in hv)
-        hg = store.search_vector(q_vecs[i], k=5, reinforce=False)
+        hg = store.search_vector(q_vecs[i], k=5, reinforce=False, text=qtext, asker=viewer)
         hit_g += any(h.text == ftext and h.user == u for h in hg)
-    return {"hit_at_5_viewer": round(hit_v / len(facts), 4),
-            "hit_at_5_global": round(hit_g / len(facts), 4)}
+        hg0 = store.search_vector(q_vecs[i], k=5, reinforce=False, text=qtext)
+        hit_g0 += any(h.text == ftext and h.user == u for h in hg0)
+        hvd = store.search_vector(q_vecs[i], viewer=viewer, k=5, reinforce=False)
+        hit_vd += any(h.text == ftext for h in hvd)
+        hgd = store.search_vector(q_vecs[i], k=5, reinforce=False)
+        hit_gd += any(h.text == ftext and h.user == u for h in hgd)
+    n = len(facts)
+    return {"hit_at_5_viewer": round(hit_v / n, 4), "hit_at_5_global": round(hit_g / n, 4),
+            "hit_at_5_global_no_asker": round(hit_g0 / n, 4),
+            "hit_at_5_viewer_dense": round(hit_vd / n, 4), "hit_at_5_global_dense": round(hit_gd / n, 4)}
 
 
 def bench_quality(n_viewers: int, n_filler: int, n_unique_filler: int, workdir: Path,

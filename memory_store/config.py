@@ -41,6 +41,18 @@ class MemoryConfig:
     ivf_nprobe: int = 32
     candidates: int = 100  # ANN candidates re-ranked with the full score (at least 10 * k)
     exact_filter_max: int = 5_000  # filters matching fewer rows than this are searched exactly
+    prior_walk_max: int = 32_768  # most rows the ANN path adds for their recency/importance
+
+    # Hybrid retrieval (text queries): weighted reciprocal-rank fusion of the dense (full score),
+    # lexical (BM25) and graph (entities/people named in the query, and the asker) lists.
+    # fusion = sum_l w_l * (rrf_k + 1) / (rrf_k + rank_l); chosen on benchmarks.long_conversation.
+    hybrid: bool = True
+    rrf_k: float = 60.0
+    w_dense: float = 1.0
+    w_lexical: float = 1.0
+    w_graph: float = 0.5
+    w_asker: float = 1.0
+    fusion_depth: int = 50  # candidates taken from each list
     faiss_threads: int = 0  # 0 = leave FAISS's default
 
     # Episodes: a stream segment closes after a silence, a maximum length or a mood shift.

@@ -3,6 +3,11 @@
 Filters decide the path: a viewer filter (or any filter matching few rows) is searched exactly
 over just those rows, which is both exact and fast; broad or no filters use the IVF index with a
 row bitmap, over-fetching ``candidates`` rows by cosine and re-scoring them exactly.
+
+Cosine candidates alone miss memories that win on recency and importance (the score's prior
+half), so the ANN path also walks the rows in order of a cached upper bound of that prior
+(:class:`PriorCache`, a threshold algorithm): it stops once no unseen row can beat the k-th
+score, which makes the scored top k agree with exhaustive scoring.
 """
 from __future__ import annotations
 
@@ -74,11 +79,84 @@ def _cosine(table: MemoryTable, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.einsum("ij,j->i", table.vectors[rows], q)
 
 
+class PriorCache:
+    """Rows sorted by their prior ``w_rec * R + w_imp * importance`` as of ``t0``. R only falls
+    with time, so for an untouched row the cached value bounds its prior at any later ``now``;
+    rows written since (new, reused, recalled) are ``touched`` and scored exactly instead."""
+
+    def __init__(self, touched_max: int = 4096) -> None:
+        self.touched_max = touched_max
+        self.t0: float | None = None
+        self.key: tuple = ()
+        self.order = np.empty(0, dtype=np.int64)
+        self.bound = np.empty(0)
+        self.touched: set[int] = set()
+
+    def touch(self, rows) -> None:
+        if self.t0 is not None:
+            self.touched.update(int(r) for r in rows)
+
+    def ensure(self, table: MemoryTable, now: float, cfg: MemoryConfig) -> None:
+        key = (cfg.w_recency, cfg.w_importance)
+        if (self.t0 is not None and now >= self.t0 and key == self.key
+                and len(self.touched) <= self.touched_max):
+            return
+        rows = table.searchable_rows()
+        p = _prior(table, rows, now, cfg)
+        o = np.argsort(-p, kind="stable")
+        self.order, self.bound, self.t0, self.key = rows[o], p[o], now, key
+        self.touched = set()
+
+
+def _prior(table: MemoryTable, rows: np.ndarray, now: float, cfg: MemoryConfig) -> np.ndarray:
+    rec = retention(now - table.last_recall[rows], table.stability[rows], table.pinned[rows])
+    return cfg.w_recency * rec + cfg.w_importance * table.importance[rows].astype(np.float64)
+
+
+def _walk_prior(table: MemoryTable, q: np.ndarray, rows: np.ndarray, mask: np.ndarray | None,
+                k: int, now: float, cfg: MemoryConfig, prior: PriorCache) -> np.ndarray:
+    """Add to the ANN candidates ``rows`` every row that could still reach the top ``k``."""
+    prior.ensure(table, now, cfg)
+    n = table.size
+
+    def ok(r: np.ndarray) -> np.ndarray:
+        r = r[r < n]
+        keep = table.alive[r] & table.has_vec[r]
+        if mask is not None:
+            keep &= mask[r]
+        return r[keep]
+
+    pool = [rows]
+    if prior.touched:
+        pool.append(ok(np.fromiter(prior.touched, dtype=np.int64, count=len(prior.touched))))
+    cand = np.concatenate(pool)
+    if len(cand) == 0:
+        return cand
+    rel = _cosine(table, cand, q).astype(np.float64)
+    score = cfg.w_relevance * rel + _prior(table, cand, now, cfg)
+    # Rows outside the ANN list have a cosine at most the list's lowest (up to ANN error).
+    rel_bound = cfg.w_relevance * float(_cosine(table, rows, q).min()) if len(rows) else 1.0
+    pos, block, walked = 0, 512, 0
+    while pos < len(prior.order) and walked < cfg.prior_walk_max:
+        kth = np.partition(score, len(score) - k)[len(score) - k] if len(score) >= k else -np.inf
+        if kth >= rel_bound + prior.bound[pos]:
+            break
+        blk = ok(prior.order[pos: pos + block])
+        pos += block
+        walked += block
+        if len(blk):
+            s = cfg.w_relevance * _cosine(table, blk, q).astype(np.float64) + _prior(table, blk, now, cfg)
+            cand = np.concatenate([cand, blk])
+            score = np.concatenate([score, s])
+    return np.unique(cand)
+
+
 def search_rows(table: MemoryTable, index: VectorIndex, q: np.ndarray, f: Filters, k: int,
-                now: float, cfg: MemoryConfig) -> Scored:
+                now: float, cfg: MemoryConfig, prior: PriorCache | None = None) -> Scored:
     """The top ``k`` rows by full score, with every score part."""
     q = np.asarray(q, dtype=np.float32).reshape(-1)
     path = "exact"
+    mask = None
     if f.viewer is not None:
         rows = _restrict(table, table.rows_of_viewer(f.viewer), f)
         if len(rows) > cfg.exact_filter_max and index.trained:
@@ -101,6 +179,8 @@ def search_rows(table: MemoryTable, index: VectorIndex, q: np.ndarray, f: Filter
         path = "ann"
     else:
         rows = table.searchable_rows()
+    if path == "ann" and prior is not None:
+        rows = _walk_prior(table, q, rows, mask, k, now, cfg, prior)
     if len(rows) == 0:
         e = np.empty(0)
         return Scored(rows.astype(np.int64), e, e, e, e, path)

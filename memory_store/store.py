@@ -29,13 +29,16 @@ from memory_store.episodes import EpisodeTracker, finish, scrub_viewer
 from memory_store.facts import extract_facts, fact_text
 from memory_store.graph import KnowledgeGraph
 from memory_store.importance import heuristic_importance
+from memory_store.hybrid import HybridParts, hybrid_search
 from memory_store.keywords import KeywordExtractor
+from memory_store.lexical import LexicalIndex
 from memory_store.profiles import observe as observe_profile
 from memory_store.record_db import RecordDB
 from memory_store.record_db import id_key as _key
 from memory_store.records import (TIERS, Episode, ForgetReport, MemoryHit, MemoryRecord,
                                   ViewerProfile)
-from memory_store.retrieval import Filters, search_rows
+from memory_store.remember_undo import RememberUndo
+from memory_store.retrieval import Filters, PriorCache, search_rows
 from memory_store.table import MemoryTable
 from memory_store.vector_index import VectorIndex
 
@@ -62,12 +65,16 @@ class MemoryStore:
         self.table = MemoryTable(self.cfg.dim)
         self.index = VectorIndex(self.cfg.dim, self.cfg.ivf_nlist, self.cfg.ivf_nprobe)
         self.keywords = KeywordExtractor()
+        self.lexical = LexicalIndex()
+        self.prior = PriorCache()
+        self._platforms: set[str] = set()
         self.episode_tracker = EpisodeTracker(self.cfg)
         self._short: dict[str, deque[int]] = {}
         self._profiles: dict[str, ViewerProfile] = {}
         self._logins: dict[tuple[str, str], str] = {}
         self._dirty_recall: set[int] = set()
         self._closed = False
+        self._stats_snapshot: dict[str, Any] | None = None
         self._open()
         now = self.clock()
         self._last_snapshot = now
@@ -109,6 +116,10 @@ class MemoryStore:
             mids = [m for m, _ in items]
             rows = np.array([r for _, r in items], dtype=np.int64)
             self.table.vectors[rows] = self.db.get_vectors(mids, self.cfg.dim)
+        # BM25 postings are rebuilt from the LMDB texts, like the vectors.
+        for mid, row in items:
+            rec = recs[mid]
+            self.lexical.add(mid, row, rec.text, rec.entities)
         new_rows = np.array([self.table.row_of[r.id] for r in rest if r.has_vec], dtype=np.int64)
         if self.index.trained:
             self.index.add(new_rows, self.table.vectors[new_rows])
@@ -117,6 +128,7 @@ class MemoryStore:
             self._short.setdefault(rec.channel, deque()).append(rec.id)
         for p in self.db.iter_profiles():
             self._logins[(p.platform, p.user.lower())] = p.viewer_id
+            self._platforms.add(p.platform)
         self.graph = KnowledgeGraph.load(self.data_dir / "graph.json")
         replayed = 0
         for rec in self.db.iter_memories_after(self.graph.last_id):
@@ -158,7 +170,7 @@ class MemoryStore:
         the graph and episodes. Returns after the LMDB commit."""
         if not events:
             return
-        with self._lock:
+        with self._lock, RememberUndo(self, events) as undo:
             now = self.clock()
             new: list[MemoryRecord] = []
             vecs: list[np.ndarray | None] = []
@@ -181,6 +193,7 @@ class MemoryStore:
                                 msg.kind in (MessageKind.SUB, MessageKind.RESUB))
                 dirty_profiles[viewer] = prof
                 self._logins[(msg.platform, msg.user.lower())] = viewer
+                self._platforms.add(msg.platform)
                 rec.social.relationship = prof.relationship
                 rec.memory.stored = False
                 importance = max(rec.memory.importance or 0.0, heuristic_importance(msg, sentiment))
@@ -236,6 +249,7 @@ class MemoryStore:
                 self._flush_recall(txn)
                 self.db.set_meta(txn, "next_id", self._next_id)
                 self.db.set_meta(txn, "next_episode", self._next_episode)
+            undo.committed = True
             # Committed: now the in-RAM views follow.
             self._release(evicted_rows)
             self._add_to_table(new, vecs)
@@ -325,6 +339,9 @@ class MemoryStore:
             if v is not None:
                 mat[j] = v
         self.table.set_rows(rows, recs, mat)
+        for r, row in zip(recs, rows.tolist()):
+            self.lexical.add(r.id, row, r.text, r.entities)
+        self.prior.touch(rows)
         has = np.array([r.has_vec for r in recs], dtype=bool)
         self.index.add(rows[has], mat[has])
         for r in recs:
@@ -411,6 +428,8 @@ class MemoryStore:
             return
         idx_rows = [r for r in rows if self.table.has_vec[r]]
         self.index.remove(np.asarray(idx_rows, dtype=np.int64))
+        for r in rows:
+            self.lexical.remove(int(self.table.mem_id[r]))
         self.table.release(rows)
 
     def consolidate(self) -> dict[str, int]:
@@ -476,19 +495,24 @@ class MemoryStore:
     # ------------------------------------------------------------------ retrieval
     def search(self, q: str, viewer: str | None = None, channel: str | None = None,
                tier: str | None = None, since: float | None = None, until: float | None = None,
-               k: int = 10, reinforce: bool = True) -> list[MemoryHit]:
-        """Ranked memories for a text query; each hit carries its score parts. A returned
-        memory counts as recalled (its stability grows) unless ``reinforce`` is False."""
+               k: int = 10, reinforce: bool = True, asker: str | None = None) -> list[MemoryHit]:
+        """Ranked memories for a text query: hybrid (dense + BM25 + graph, fused by rank; see
+        :mod:`memory_store.hybrid`) unless ``cfg.hybrid`` is off. Each hit carries its score
+        parts. ``asker`` (a viewer key) is who asks: their memories are preferred, not filtered.
+        A returned memory counts as recalled (its stability grows) unless ``reinforce`` is False."""
         if self.embed is None:
             raise RuntimeError("MemoryStore.search needs an embed function; use search_vector")
         qv = np.asarray(self.embed([q]), dtype=np.float32)[0]
         return self.search_vector(qv, viewer=viewer, channel=channel, tier=tier, since=since,
-                                  until=until, k=k, reinforce=reinforce)
+                                  until=until, k=k, reinforce=reinforce,
+                                  text=q if self.cfg.hybrid else None, asker=asker)
 
     def search_vector(self, qv: np.ndarray, viewer: str | None = None, channel: str | None = None,
                       tier: str | None = None, since: float | None = None,
-                      until: float | None = None, k: int = 10, reinforce: bool = True) -> list[MemoryHit]:
-        """:meth:`search` for a query vector already embedded (384-d, L2-normalised)."""
+                      until: float | None = None, k: int = 10, reinforce: bool = True,
+                      text: str | None = None, asker: str | None = None) -> list[MemoryHit]:
+        """:meth:`search` for a query vector already embedded (384-d, L2-normalised). With
+        ``text`` (the query's words) the search is hybrid; without it, dense only."""
         qv = np.asarray(qv, dtype=np.float32).reshape(-1)
         if qv.shape != (self.cfg.dim,):
             raise ValueError(f"query vector must have {self.cfg.dim} dimensions, got {qv.shape}")
@@ -498,29 +522,49 @@ class MemoryStore:
             return []
         with self._lock:
             now = self.clock()
-            s = search_rows(self.table, self.index, qv, Filters(viewer, channel, tier, since, until),
-                            k, now, self.cfg)
+            f = Filters(viewer, channel, tier, since, until)
+            if text and text.strip():
+                parts = HybridParts(self.table, self.index, self.lexical, self.graph, self.prior,
+                                    self.cfg, self._viewers_named)
+                s = hybrid_search(parts, qv, text, f, k, now, asker=asker,
+                                  entities=self.keywords.entities(text))
+                extra = {"dense": s.dense, "lexical": s.lexical, "graph": s.graph, "fusion": s.fusion}
+            else:
+                s = search_rows(self.table, self.index, qv, f, k, now, self.cfg, self.prior)
+                z = np.zeros(len(s.rows))
+                extra = {"dense": s.score, "lexical": z, "graph": z, "fusion": s.score}
             mids = self.table.mem_id[s.rows].tolist()
             recs = self.db.get_memories(mids)
             hits = []
             for j, rec in enumerate(recs):
                 if rec is None:
                     continue
+                parts_j = {"relevance": round(float(s.relevance[j]), 4),
+                           "recency": round(float(s.recency[j]), 4),
+                           "importance": round(float(s.importance[j]), 4)}
+                parts_j.update({name: round(float(v[j]), 4) for name, v in extra.items()})
                 hits.append(MemoryHit(
                     id=rec.id, text=rec.text, viewer=rec.viewer, user=rec.user, channel=rec.channel,
                     ts=rec.ts, tier=TIERS[int(self.table.tier[s.rows[j]])], score=round(float(s.score[j]), 4),
-                    parts={"relevance": round(float(s.relevance[j]), 4),
-                           "recency": round(float(s.recency[j]), 4),
-                           "importance": round(float(s.importance[j]), 4)},
-                    msg_id=rec.msg_id, importance=rec.importance,
+                    parts=parts_j, msg_id=rec.msg_id, importance=rec.importance,
                     access=int(self.table.access[s.rows[j]]), pinned=bool(self.table.pinned[s.rows[j]])))
             if reinforce and hits:
                 rows = s.rows[: len(hits)]
                 self.table.access[rows] += 1
                 self.table.stability[rows] = decay.reinforce(self.table.stability[rows], self.cfg)
                 self.table.last_recall[rows] = now
+                self.prior.touch(rows)
                 self._dirty_recall.update(mids)
             return hits
+
+    def _viewers_named(self, name: str) -> list[str]:
+        """Viewer keys whose login is ``name`` (on any platform seen)."""
+        out = []
+        for p in self._platforms:
+            v = self._logins.get((p, name))
+            if v is not None:
+                out.append(v)
+        return out
 
     # ------------------------------------------------------------------ viewers
     def viewer_profile(self, viewer_id: str) -> ViewerProfile | None:
@@ -740,12 +784,18 @@ class MemoryStore:
             self.graph.save(self.data_dir / "graph.json")
             self._last_snapshot = self.clock()
 
+    def stats_snapshot(self) -> dict[str, Any] | None:
+        """The last :meth:`stats` result, read without the lock: the event loop must never wait
+        on the store lock (held through LMDB fsync, IVF retraining and snapshots). The remember
+        stage refreshes it from its worker thread."""
+        return self._stats_snapshot
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             n = self.table.size
             alive = self.table.alive[:n]
             tiers = {t: int((alive & (self.table.tier[:n] == i)).sum()) for i, t in enumerate(TIERS)}
-            return {"memories": int(alive.sum()), "tiers": tiers,
+            self._stats_snapshot = {"memories": int(alive.sum()), "tiers": tiers,
                     "vectors": int((alive & self.table.has_vec[:n]).sum()),
                     "index": {"type": "ivf_sq8" if self.index.trained else "exact",
                               "ntotal": self.index.ntotal, "nlist": self.index.nlist if self.index.trained else 0,
@@ -755,6 +805,7 @@ class MemoryStore:
                     "episodes": self.db.counts()["episodes"],
                     "open_episodes": len(self.episode_tracker.open),
                     "graph": self.graph.stats(), "recovery": self.recovery}
+            return self._stats_snapshot
 
     def close(self) -> None:
         """Close open episodes, snapshot, and close LMDB. Idempotent."""

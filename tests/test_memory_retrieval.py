@@ -24,7 +24,8 @@ def test_order_and_score_parts(tmp_path):
     cfg = store.cfg
     for h in hits:
         p = h.parts
-        assert set(p) == {"relevance", "recency", "importance"}
+        assert set(p) == {"relevance", "recency", "importance", "dense", "lexical", "graph", "fusion"}
+        assert p["lexical"] == 0.0 and p["graph"] == 0.0 and p["fusion"] == p["dense"] == h.score
         assert math.isclose(h.score, cfg.w_relevance * p["relevance"] + cfg.w_recency * p["recency"]
                             + cfg.w_importance * p["importance"], abs_tol=2e-4)
         d = h.to_dict()
