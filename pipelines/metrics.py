@@ -1,11 +1,10 @@
-"""Per-stage counters and latency histograms (prometheus-client), plus exact end-to-end latency
-samples for the run summary."""
+"""Per-stage counters and latency histograms (prometheus-client), plus a bounded end-to-end
+latency histogram for the run summary's percentiles (``pipelines.latency_histogram``)."""
 from __future__ import annotations
 
-from array import array
-
-import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from pipelines.latency_histogram import LatencyHistogram
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -37,19 +36,19 @@ class Metrics:
                                  registry=r)
         self.published = Counter("companion_records_published", "Records that left the pipeline",
                                  registry=r)
-        self._latencies_ms = array("d")
+        self._latency = LatencyHistogram()
 
     def observe_e2e(self, seconds: float) -> None:
         self.e2e_seconds.observe(seconds)
-        self._latencies_ms.append(seconds * 1000.0)
+        self._latency.observe(seconds * 1000.0)
 
     def latency_percentiles(self) -> dict[str, float | None]:
-        """Exact p50/p99 over every message of the run, in milliseconds."""
-        if not self._latencies_ms:
+        """p50/p99 over every message of the run, in milliseconds (within 0.5%: a bounded
+        histogram, not the samples)."""
+        if not self._latency.count:
             return {"p50_ms": None, "p99_ms": None}
-        a = np.frombuffer(self._latencies_ms, dtype=np.float64)
-        p50, p99 = np.percentile(a, [50, 99])
-        return {"p50_ms": round(float(p50), 3), "p99_ms": round(float(p99), 3)}
+        p50, p99 = self._latency.percentile(50), self._latency.percentile(99)
+        return {"p50_ms": round(p50, 3), "p99_ms": round(p99, 3)}
 
     @staticmethod
     def counter_value(counter: Counter, **labels: str) -> float:
