@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="allow accepted recommendations to be sent back to chat")
     p.add_argument("--moderate", action="store_true",
                    help="execute moderation suggestions (off: they are only suggested)")
+    p.add_argument("--moderation", type=Path, metavar="FILE",
+                   help="moderation policy JSON (levels per category, thresholds; see docs/CONNECTORS.md), "
+                        "merged over character.json's moderation section")
     p.add_argument("--character-name", default="Aiko")
     p.add_argument("--overload", choices=["auto", "block", "degrade"], default="auto",
                    help="what to do when analysis falls behind (see docs/OVERLOAD.md)")
@@ -117,7 +120,7 @@ async def run(args: argparse.Namespace) -> int:
                             overload=overload_from_name(args.overload))
     config = EngineConfig(data_dir=args.data_dir, out=args.out, dashboard=not args.no_dashboard,
                           host=args.host, port=args.port, api_token=token, reply=args.reply,
-                          moderate=args.moderate, character_name=args.character_name,
+                          moderate=args.moderate, moderation=args.moderation, character_name=args.character_name,
                           memory=not args.no_memory, lexicon_only=args.lexicon_only,
                           redis_out=args.redis_out,
                           runtime=runtime)

@@ -40,6 +40,7 @@ class EngineConfig:
     api_token: str | None = None
     reply: bool = False
     moderate: bool = False
+    moderation: Path | None = None  # --moderation FILE: policy merged over character.json's
     character_name: str = "Aiko"
     memory: bool = True
     analytics: bool = True
@@ -91,6 +92,7 @@ class Engine:
             self.metrics.registry.register(AnalysisCacheCollector(cache))
         self.memory = self._open_memory() if config.memory else None
         self.analytics = self._open_analytics() if config.analytics else None
+        self.moderation: Any = None  # companion.moderation.ModerationService, with the character
         self.character = self._open_character() if config.character else None
         self.enrich = EnrichStage()
         self.forget = ForgetStage(self.memory) if self.memory is not None else None
@@ -126,9 +128,23 @@ class Engine:
         char_dir = self.config.data_dir / "character"
         cfg = CharacterConfig.load(char_dir)
         cfg.name = self.config.character_name
-        return CharacterEngine(char_dir, memory=self.memory, bus=self.bus, config=cfg,
-                               moderate=self.config.moderate,
-                               moderation_executor=self.execute_moderation)
+        if self.config.moderation is not None:
+            from companion.moderation import ModerationPolicy
+
+            try:
+                cfg.moderation = ModerationPolicy.from_file(self.config.moderation, base=cfg.moderation)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from exc
+        character = CharacterEngine(char_dir, memory=self.memory, bus=self.bus, config=cfg,
+                                    moderate=self.config.moderate,
+                                    moderation_executor=self.execute_moderation)
+        from companion.moderation import ModerationService
+
+        # One decision per message: the service replaces the character's own moderator.
+        self.moderation = ModerationService(cfg.moderation, self.config.data_dir, moderate=self.config.moderate,
+                                            bus=self.bus)
+        character.moderator = self.moderation
+        return character
 
     def stages(self) -> list[Stage]:
         stages: list[Stage] = [self.enrich]
@@ -155,6 +171,8 @@ class Engine:
         """Platform control events: moderator deletions and bans make the engine forget."""
         from companion.connectors.base import ModerationEvent, ModerationKind
 
+        if isinstance(item, ModerationEvent) and self.moderation is not None:
+            self.moderation.observe(item)  # a human moderator's action is a labelled example
         if not isinstance(item, ModerationEvent) or self.forget is None:
             return
         if item.kind is ModerationKind.CLEARMSG and item.target_msg_id:
@@ -190,8 +208,10 @@ class Engine:
         raise SendDisabled("no connected source can send replies")
 
     async def execute_moderation(self, suggestion: Any) -> bool:
-        """Runs a moderation suggestion (only with ``--moderate``) through the first source
-        that can moderate. Returns whether anything was executed."""
+        """Runs a moderation suggestion (only with ``--moderate``) through the moderation
+        service's backend for its platform (else the first source that can moderate)."""
+        if self.moderation is not None:
+            return await self.moderation.execute(suggestion)
         for _, src in self.sources:
             moderate = getattr(src, "moderate", None)
             if moderate is not None:
@@ -222,6 +242,8 @@ class Engine:
             state["mood"] = self.character.mood_state()
             rec = self.character.next_recommendation()
             state["recommendation"] = rec.to_dict() if rec is not None else None
+        if self.moderation is not None:
+            state["moderation"] = self.moderation.state()
         if self.memory is not None:
             state["memory"] = self.memory.stats()
         return state
@@ -248,6 +270,13 @@ class Engine:
                                              api_token=self.config.api_token)
             await self.dashboard.start()
         try:
+            if self.moderation is not None:
+                from companion.connectors.twitch_helix import HelixAuthError
+
+                try:
+                    await self.moderation.start(sources)
+                except HelixAuthError as exc:
+                    raise ConfigError(f"--moderate: {exc}") from exc
             self.summary = await self.runtime.run(sources, serve=serve)
         finally:
             if self.dashboard is not None:
@@ -280,7 +309,7 @@ class Engine:
             self.runtime.request_stop()
 
     async def close(self) -> None:
-        for part in (self.character, self.analytics, self.memory):
+        for part in (self.character, self.moderation, self.analytics, self.memory):
             close = getattr(part, "close", None)
             if close is not None:
                 try:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from companion.moderation.decision import Decision
 
 
 @dataclass(slots=True)
@@ -38,10 +41,16 @@ class MemoryMention:
 class ModerationSuggestion:
     message_id: str
     user: str
-    action: str  # delete | timeout | ban | warn
+    action: str  # delete | timeout | hold (queued for review); never an automatic ban
     reason: str
     duration_s: int | None = None
     executed: bool = False
+    # Where to act and why (companion.moderation): the platform, channel and user id the
+    # connector needs, and the explainable decision (category, score, threshold, level).
+    platform: str = ""
+    channel: str = ""
+    user_id: str | None = None
+    decision: "Decision | None" = None
 
 
 @dataclass(slots=True)

@@ -71,6 +71,9 @@ class DashboardServer:
             log.info("webhook connector not available; POST /api/messages is not served")
         else:
             register_routes(app, self.engine)
+        from .moderation_api import register_routes as register_moderation
+
+        register_moderation(app, self.engine)
         return app
 
     async def start(self) -> None:

@@ -12,8 +12,10 @@ The defaults live in ``companion/character/character.json``. A partial copy at
 * ``pick``: score ``weights`` per reason, ``min_score`` to recommend, ``max_picks``, candidate
   ``window_s``, ``toxicity_skip`` threshold, spam detection (``spam_similarity``,
   ``spam_window_s``, ``copypasta_count``).
-* ``moderation``: toxicity thresholds for delete/timeout, repeat-offender window and count,
-  escalating ``timeout_s`` ladder, ``spam_timeout_count``.
+* ``moderation``: the moderation policy (:mod:`companion.moderation.policy`): a ``levels`` entry
+  per toxicity category (0 off .. 4 strict), per-level ``thresholds`` for hold/delete/timeout,
+  repeat-offender window and count, escalating ``timeout_s`` ladder, ``spam_timeout_count``,
+  the review queue and the per-channel ``calibration``.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from companion.moderation.policy import ModerationPolicy as ModerationConfig
 
 DEFAULTS_PATH = Path(__file__).with_name("character.json")
 CHEMICALS: tuple[str, ...] = ("dopamine", "serotonin", "cortisol", "oxytocin")
@@ -62,16 +66,6 @@ class PickConfig:
     spam_similarity: float = 0.9
     spam_window_s: float = 60.0
     copypasta_count: int = 3
-
-
-@dataclass(slots=True)
-class ModerationConfig:
-    delete_threshold: float = 0.8
-    timeout_threshold: float = 0.9
-    repeat_window_s: float = 600.0
-    repeat_count: int = 2
-    timeout_s: list[int] = field(default_factory=lambda: [60, 600, 3600])
-    spam_timeout_count: int = 4
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from datetime import timedelta
 from typing import AsyncIterator, Mapping
 
 import discord
@@ -32,6 +33,7 @@ from .discord_convert import MAX_MESSAGE_CHARS, PLATFORM, discord_to_message
 from .outgoing import prepare_outgoing
 from .redact import Secret
 
+MAX_TIMEOUT = timedelta(days=28)  # Discord's longest member timeout
 _log = logging.getLogger(__name__)
 
 
@@ -202,6 +204,32 @@ class DiscordSource:
             return
         self.stats.notices += 1
         await self._inbox.put(notice)
+
+    # -- moderating (--moderate) -----------------------------------------------------------
+
+    async def moderate(self, suggestion) -> None:
+        """Execute a :class:`~companion.recommendation.ModerationSuggestion`: ``delete`` removes
+        the message, ``timeout`` times the member out (``duration_s``, at most 28 days). Needs the
+        bot's Manage Messages and Moderate Members permissions. Raises :class:`SendError` when
+        Discord refuses (discord.py already waited out 429s)."""
+        try:
+            channel_id = int(suggestion.channel)
+            target = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
+            if suggestion.action == "delete":
+                await target.get_partial_message(int(suggestion.message_id)).delete()
+            elif suggestion.action == "timeout":
+                guild = getattr(target, "guild", None)
+                if guild is None or not suggestion.user_id:
+                    raise SendError("a Discord timeout needs a server channel and the member's id")
+                member = guild.get_member(int(suggestion.user_id)) or await guild.fetch_member(int(suggestion.user_id))
+                duration = min(timedelta(seconds=int(suggestion.duration_s or 600)), MAX_TIMEOUT)
+                await member.timeout(duration, reason=(suggestion.reason or "")[:512])
+            else:
+                raise SendError(f"Discord moderation does not do {suggestion.action!r}")
+        except ValueError:
+            raise SendError(f"Discord ids must be numbers: channel {suggestion.channel!r}") from None
+        except discord.HTTPException as exc:
+            raise SendError(f"Discord refused the {suggestion.action}: {exc.status} {exc.text[:200]}") from exc
 
     # -- sending ---------------------------------------------------------------------------
 
