@@ -495,14 +495,20 @@ class MemoryStore:
     # ------------------------------------------------------------------ retrieval
     def search(self, q: str, viewer: str | None = None, channel: str | None = None,
                tier: str | None = None, since: float | None = None, until: float | None = None,
-               k: int = 10, reinforce: bool = True, asker: str | None = None) -> list[MemoryHit]:
+               k: int = 10, reinforce: bool = True, asker: str | None = None,
+               vector: np.ndarray | None = None) -> list[MemoryHit]:
         """Ranked memories for a text query: hybrid (dense + BM25 + graph, fused by rank; see
         :mod:`memory_store.hybrid`) unless ``cfg.hybrid`` is off. Each hit carries its score
         parts. ``asker`` (a viewer key) is who asks: their memories are preferred, not filtered.
-        A returned memory counts as recalled (its stability grows) unless ``reinforce`` is False."""
-        if self.embed is None:
+        A returned memory counts as recalled (its stability grows) unless ``reinforce`` is False.
+        ``vector``: ``q``'s embedding when the caller has it (a chat message's, from the
+        analyser), which saves an encoder pass."""
+        if vector is not None:
+            qv = np.asarray(vector, dtype=np.float32)
+        elif self.embed is None:
             raise RuntimeError("MemoryStore.search needs an embed function; use search_vector")
-        qv = np.asarray(self.embed([q]), dtype=np.float32)[0]
+        else:
+            qv = np.asarray(self.embed([q]), dtype=np.float32)[0]
         return self.search_vector(qv, viewer=viewer, channel=channel, tier=tier, since=since,
                                   until=until, k=k, reinforce=reinforce,
                                   text=q if self.cfg.hybrid else None, asker=asker)

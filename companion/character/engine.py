@@ -335,7 +335,7 @@ class CharacterEngine:
         if picks:
             top = picks[0][0].message
             memories = recall(self.memory, top.text, top.viewer_key, cfg.memories_k, exclude_text=top.text,
-                              exclude_id=top.id)
+                              exclude_id=top.id, vector=picks[0][0].embedding)
         for c, _ in picks:
             self.mark_answered(c.message.id)
         recent = list(self._recent.get(channel, ()))[-cfg.recent_context:]

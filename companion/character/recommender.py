@@ -37,17 +37,19 @@ def _hit_to_mention(hit: Any) -> MemoryMention | None:
 
 
 def recall(memory: Any, query: str, viewer: str | None, k: int, exclude_text: str = "",
-           exclude_id: str = "") -> list[MemoryMention]:
+           exclude_id: str = "", vector: Any = None) -> list[MemoryMention]:
     """Memories for this viewer and topic: the viewer's own memories first (best first), then, if
     fewer than ``k``, the best matches from anyone. The message itself is excluded (the remember
-    stage may already have stored it). Never raises: a failing store yields []."""
+    stage may already have stored it). Never raises: a failing store yields []. ``vector`` is the
+    query message's embedding when known: the store then skips its own encoder pass."""
     if memory is None or k <= 0 or not query.strip():
         return []
     out: list[MemoryMention] = []
     seen: set[str] = set()
+    reuse = {"vector": vector} if vector is not None else {}
     for who in ([viewer, None] if viewer else [None]):
         try:
-            hits = memory.search(query, viewer=who, k=k + 1)
+            hits = memory.search(query, viewer=who, k=k + 1, **reuse)
         except Exception as exc:  # noqa: BLE001 - the store is another component; degrade, don't crash
             log.debug("memory search failed: %s", exc)
             continue
