@@ -13,10 +13,11 @@ from pathlib import Path
 
 import emoji as emoji_pkg
 
+from companion.affect.emote_morphology import EmoteReading
+
 LEXICON_DIR = Path(__file__).parent / "lexicon"
+ARTIFACT_LEXICON = Path(__file__).parent / "artifacts" / "emote_lexicon.json"  # built by emote_lexicon
 _TOKEN = re.compile(r"\S+")
-# A channel (subscriber) emote: lower-case/digit prefix then a capitalised suffix, e.g. xqcL, moon2LUL.
-_CHANNEL_EMOTE = re.compile(r"^[a-z][a-z0-9]{2,9}([A-Z][A-Za-z0-9]*)$")
 
 
 @dataclass(slots=True)
@@ -81,56 +82,71 @@ class EmojiScorer:
 
 
 class EmoteScorer:
-    """Twitch/BTTV/FFZ/7TV emote valence from the project lexicon (``lexicon/twitch_emotes.json``).
+    """Twitch/BTTV/FFZ/7TV emote valence: the shipped lexicon (``artifacts/emote_lexicon.json``,
+    built by ``companion.affect.emote_lexicon``; the project's ``lexicon/twitch_emotes.json`` when it
+    is absent) read through :class:`~companion.affect.emote_morphology.EmoteMorphology`, so channel
+    emotes (``xqcL``, ``forsenE``) and family names (``monkaOMEGA``, ``OMEGAROLL``) resolve too.
 
-    Emote names come from the IRC ``emotes`` tag spans when given, else from whitespace tokens.
-    Unknown channel emotes (``xqcL``, ``moon2LUL``) are scored from their suffix.
+    Emote names come from the IRC ``emotes`` tag spans when given (a span is an emote even when
+    its name is unknown), else from whitespace tokens. A message's score is the weighted mean of
+    its emotes' valences (``EmoteReading.weight``); ``hits`` counts every emote found.
     """
 
-    def __init__(self, path: Path = LEXICON_DIR / "twitch_emotes.json") -> None:
+    def __init__(self, path: Path | None = None) -> None:
+        from companion.affect.emote_morphology import EmoteMorphology
+
+        if path is None:
+            path = ARTIFACT_LEXICON if ARTIFACT_LEXICON.exists() else LEXICON_DIR / "twitch_emotes.json"
+        self.path = path
         data = json.loads(path.read_text(encoding="utf-8"))
-        self.exact: dict[str, tuple[float, float]] = {}
-        self.folded: dict[str, tuple[float, float]] = {}
+        exact: dict[str, tuple[float, float]] = {}
+        folded: dict[str, tuple[float, float]] = {}
         for name, e in data["emotes"].items():
-            self.exact[name] = (e["valence"], e["arousal"])
+            exact[name] = (e["valence"], e["arousal"])
             if e["case_insensitive"]:
-                self.folded[name.lower()] = (e["valence"], e["arousal"])
-        self.suffixes: dict[str, float] = data["channel_emote_suffixes"]
+                folded[name.lower()] = (e["valence"], e["arousal"])
+        self.morphology = EmoteMorphology(exact, folded, data["channel_emote_suffixes"])
+
+    def reading(self, name: str, from_tag: bool = False) -> EmoteReading | None:
+        """How one emote name reads (None: not an emote)."""
+        return self.morphology.resolve(name, from_tag)
 
     def lookup(self, name: str, from_tag: bool = False) -> tuple[float, float] | None:
-        """Valence/arousal for one emote name, or None."""
-        hit = self.exact.get(name) or self.folded.get(name.lower())
-        if hit is None:
-            word = name.strip(".,!?")
-            hit = self.exact.get(word) or self.folded.get(word.lower())
-        if hit is None:
-            m = _CHANNEL_EMOTE.match(name)
-            suffix = m.group(1) if m else (name if from_tag else None)
-            if suffix is not None:
-                if suffix in self.suffixes:
-                    hit = (self.suffixes[suffix], 0.5)
-                else:
-                    hit = self.exact.get(suffix) or self.folded.get(suffix.lower())
-        return hit
+        """Valence/arousal for one emote name, or None (also None for an emote of unknown meaning)."""
+        r = self.morphology.resolve(name, from_tag)
+        return None if r is None or r.weight == 0 else (r.valence, r.arousal)
 
     def __call__(self, text: str, spans: list[tuple[int, int, str]] | None = None) -> LexiconScore:
+        resolve = self.morphology.resolve
         if spans:
             # the displayed text is the emote's name; the tag's third field may be an id
             names = [text[s[0]:s[1] + 1] or (s[2] if len(s) > 2 else "") for s in spans]
-            hits = [h for h in (self.lookup(n, from_tag=True) for n in names) if h is not None]
-            covered = set()
-            for s in spans:
-                covered.update(range(s[0], s[1] + 1))
-            rest = "".join(" " if i in covered else c for i, c in enumerate(text))
-            hits += [h for h in (self.lookup(t) for t in _TOKEN.findall(rest)) if h is not None]
+            found = [resolve(n, True) for n in names]
+            found += [resolve(t) for t in _TOKEN.findall(_blank_spans(text, spans))]
         else:
-            hits = [h for h in (self.lookup(t) for t in _TOKEN.findall(text[:2000])) if h is not None]
+            found = [resolve(t) for t in _TOKEN.findall(text[:2000])]
+        hits = [h for h in found if h is not None]
         if not hits:
             return LexiconScore(None, 0)
-        return LexiconScore(sum(h[0] for h in hits) / len(hits), len(hits),
-                            sum(h[1] for h in hits) / len(hits))
+        w = sum(h.weight for h in hits)
+        if w == 0:
+            return LexiconScore(0.0, len(hits), 0.5)
+        return LexiconScore(sum(h.valence * h.weight for h in hits) / w, len(hits),
+                            sum(h.arousal * h.weight for h in hits) / w)
 
 
-def strip_emotes(text: str, scorer: EmoteScorer) -> str:
-    """Text without lexicon emote tokens (so VADER does not read 'Kappa' or 'L' as words)."""
-    return " ".join(t for t in text.split() if scorer.lookup(t) is None)
+def _blank_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """``text`` with the tag's emote spans replaced by spaces."""
+    covered = set()
+    for s in spans:
+        covered.update(range(s[0], s[1] + 1))
+    return "".join(" " if i in covered else c for i, c in enumerate(text))
+
+
+def strip_emotes(text: str, scorer: EmoteScorer, spans: list[tuple[int, int, str]] | None = None) -> str:
+    """Text without emotes (so VADER does not read 'Kappa', 'L' or 'xqcL' as words): the tag's
+    spans, and every token the scorer reads as an emote."""
+    if spans:
+        text = _blank_spans(text, spans)
+    resolve = scorer.morphology.resolve
+    return " ".join(t for t in text.split() if resolve(t) is None)
