@@ -164,3 +164,129 @@ def politeness(data: Path, community: str, split: str) -> Split:
     a, b = int(0.8 * len(texts)), int(0.9 * len(texts))
     idx = {"train": perm[:a], "dev": perm[a:b], "test": perm[b:]}[split]
     return Split([texts[i] for i in idx], y[idx])
+
+
+# --- Chat-domain sets (research releases without a licence file; docs/MODEL_CARD.md) ---------------
+CONDA_INTENTS = ("E", "I", "A", "O")  # explicit toxicity, implicit toxicity, action, other
+GAMETOX_LABELS = ("non_toxic", "insults_flaming", "other_offensive", "hate_harassment", "threats", "extremism")
+
+
+def conda(data: Path, split: str, dev_share: float = 0.1) -> Split:
+    """CONDA (Dota 2 chat). ``split``: train | dev (a seeded 10% of train's matches, so a match's
+    conversations never straddle the two) | valid (the labelled official split, used as test).
+    y = index in ``CONDA_INTENTS``; ``[SEPA]`` (consecutive lines of one player) becomes a space.
+    meta: match, conversation, player slot, chat time, and the slot-tagged pronouns (P)."""
+    name = "valid" if split == "valid" else "train"
+    with open(data / "conda" / f"CONDA_{name}.csv", encoding="utf-8", errors="replace") as f:
+        rows = list(csv.DictReader(f))
+    if split != "valid":
+        matches = sorted({int(r["matchId"]) for r in rows})
+        perm = np.random.default_rng(SEED).permutation(len(matches))
+        dev = {matches[i] for i in perm[: int(dev_share * len(matches))]}
+        rows = [r for r in rows if (int(r["matchId"]) in dev) == (split == "dev")]
+    rows.sort(key=lambda r: (int(r["matchId"]), int(r["conversationId"]), int(r["chatTime"] or 0), int(r["Id"])))
+    texts, y, meta = [], [], {"match": [], "conversation": [], "player": [], "time": [], "pronouns": []}
+    for r in rows:
+        texts.append(re.sub(r"\s*\[SEPA\]\s*", " ", html.unescape(r["utterance"])).strip())
+        y.append(CONDA_INTENTS.index(r["intentClass"]))
+        meta["match"].append(int(r["matchId"]))
+        meta["conversation"].append(int(r["conversationId"]))
+        meta["player"].append(int(r["playerSlot"] or -1))
+        meta["time"].append(int(r["chatTime"] or 0))
+        meta["pronouns"].append([t.rsplit(" (", 1)[0].strip().lower() for t in r["slotTokens"].split("), ")
+                                 if t.strip().endswith("(P")])
+    return Split(texts, np.asarray(y, dtype=np.int64), {k: (np.asarray(v) if k != "pronouns" else v)
+                                                         for k, v in meta.items()})
+
+
+def _gametox_rows(data: Path) -> list[tuple[int, str, int]]:
+    """(row id, message, label) with the empty-label rows dropped."""
+    with open(data / "gametox" / "gametox.csv", encoding="utf-8", errors="replace") as f:
+        return [(i, html.unescape(r["message"]).strip(), int(float(r["label"])))
+                for i, r in enumerate(csv.DictReader(f)) if r["label"].strip()]
+
+
+def gametox_split_ids(data: Path, path: Path | None = None) -> dict[str, list[int]]:
+    """Seeded stratified 80/10/10 split of GameTox row ids; loaded from ``path`` when it exists."""
+    if path is not None and path.exists():
+        return json.loads(path.read_text())
+    from sklearn.model_selection import train_test_split
+
+    rows = _gametox_rows(data)
+    ids, ys = [r[0] for r in rows], [r[2] for r in rows]
+    tr, rest, _, yrest = train_test_split(ids, ys, test_size=0.2, stratify=ys, random_state=SEED)
+    dev, te = train_test_split(rest, test_size=0.5, stratify=yrest, random_state=SEED)
+    out = {"seed": SEED, "train": sorted(tr), "dev": sorted(dev), "test": sorted(te)}
+    if path is not None:
+        path.write_text(json.dumps(out))
+    return out
+
+
+def gametox(data: Path, split: str, split_ids: dict) -> Split:
+    """y: index in ``GAMETOX_LABELS`` (0 non-toxic ... 5 extremism)."""
+    want = set(split_ids[split])
+    rows = [r for r in _gametox_rows(data) if r[0] in want]
+    return Split([r[1] for r in rows], np.asarray([r[2] for r in rows], dtype=np.int64), {"id": [r[0] for r in rows]})
+
+
+def twitch_unlabelled(data: Path) -> list[str]:
+    """The 68k unlabelled Twitch chat lines, in order (blank lines dropped)."""
+    with open(data / "twitch_sentiment" / "chat_unlabelled.txt", encoding="utf-8", errors="replace") as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+TWITCH_SENTIMENTS = {"Negative": 0, "Neutral": 1, "Positive": 2}  # SENTIMENT_LABELS order
+
+
+def message_key(text: str) -> str:
+    """A message's identity for the Twitch split: hash of its case- and whitespace-folded text
+    (the set's ``message_id`` is not unique per text)."""
+    import hashlib
+
+    return hashlib.sha256(" ".join(text.lower().split()).encode("utf-8")).hexdigest()[:16]
+
+
+def _twitch_labelled(data: Path) -> dict[str, tuple[str, int]]:
+    """{message key: (text, label)}: duplicate labellings collapsed by confidence-weighted vote
+    (ties: the label with the higher single confidence, then neutral)."""
+    votes: dict[str, dict] = {}
+    with open(data / "twitch_sentiment" / "labels.csv", encoding="utf-8", errors="replace") as f:
+        for r in csv.DictReader(f):
+            text = r["message"].strip()
+            if not text or r["sentiment"] not in TWITCH_SENTIMENTS:
+                continue
+            v = votes.setdefault(message_key(text), {"text": text, "w": np.zeros(3), "top": np.zeros(3)})
+            lab, conf = TWITCH_SENTIMENTS[r["sentiment"]], float(r["confidence"] or 1)
+            v["w"][lab] += conf
+            v["top"][lab] = max(v["top"][lab], conf)
+    out = {}
+    for k, v in votes.items():
+        order = sorted(range(3), key=lambda j: (v["w"][j], v["top"][j], j == 1), reverse=True)
+        out[k] = (v["text"], order[0])
+    return out
+
+
+def twitch_split_keys(data: Path, path: Path | None = None) -> dict[str, list[str]]:
+    """Seeded stratified 70/15/15 split of the collapsed Twitch messages, by message key; loaded
+    from ``path`` (committed in the artifacts) when it exists."""
+    if path is not None and path.exists():
+        return json.loads(path.read_text())
+    from sklearn.model_selection import train_test_split
+
+    msgs = _twitch_labelled(data)
+    keys = sorted(msgs)
+    ys = [msgs[k][1] for k in keys]
+    tr, rest, _, yrest = train_test_split(keys, ys, test_size=0.3, stratify=ys, random_state=SEED)
+    dev, te = train_test_split(rest, test_size=0.5, stratify=yrest, random_state=SEED)
+    out = {"seed": SEED, "key": "sha256 of the case/space-folded message, first 16 hex",
+           "train": sorted(tr), "dev": sorted(dev), "test": sorted(te)}
+    if path is not None:
+        path.write_text(json.dumps(out, indent=0))
+    return out
+
+
+def twitch_sentiment(data: Path, split: str, split_keys: dict) -> Split:
+    """Labelled Twitch chat, y = 0 negative, 1 neutral, 2 positive; ``meta['key']`` per message."""
+    msgs = _twitch_labelled(data)
+    keys = [k for k in split_keys[split] if k in msgs]
+    return Split([msgs[k][0] for k in keys], np.asarray([msgs[k][1] for k in keys], dtype=np.int64), {"key": keys})

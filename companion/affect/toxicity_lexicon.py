@@ -1,0 +1,97 @@
+"""Word lists and phrase rules beside the toxicity head: profanity, identity-group terms, sexual
+harassment phrasing, and who a message is aimed at (``target_of``).
+
+They serve two jobs. In training they give weak labels where no data set has them (profanity on
+every row; the target of a toxic row). At run time the sexual-harassment phrases and the threat /
+self-harm detector (``companion.affect.threats``) set those categories whatever the head says,
+because no training set labels sexual harassment or self-harm incitement (docs/MODEL_CARD.md).
+"""
+from __future__ import annotations
+
+import re
+
+from companion.affect.threats import threat_kind
+
+# Profanity and slurs. Davidson labels lines with these offensive, so they never join a clean set.
+PROFANE = re.compile(
+    r"fuck|\bf+u+c*k+|\bfk\b|\bfck|\bfcking|\bfuk|shit|\bsh1t|bitch|\bb1tch|\bass\b|asshole|\barse\b|cunt|dick|"
+    r"\bd1ck|puss(y|ies)|\bcock|fag|nigg|\bhoes?\b|whore|slut|bastard|retard|\bcrap\b|\bdamn|\bwtf\b|\bstfu\b|"
+    r"\bgtfo\b|\bmf\b|motherf|\btwat|\bwank|\bprick\b|\bbollocks\b|\bpiss", re.IGNORECASE)
+
+# Insult words: used only to keep insults out of the sets taken as clean (GoEmotions anger, the
+# unlabelled Twitch lines), never as a label.
+INSULTING = re.compile(
+    r"\b(idiots?|stupid|dumb\w*|morons?|losers?|trash|garbage|ugly|fat|pathetic|clowns?|noobs?|cringe|sucks?|"
+    r"retards?|shut\s+up|hate\s+(you|u|him|her|them)|disgusting|worthless|useless|bots?|braindead|creeps?|pigs?|"
+    r"jerks?|scum|virgins?|incels?|simps?|cucks?|kill|die|dead|rape|nudes|feet|tits|boobs|cope|ratio)\b",
+    re.IGNORECASE)
+
+# Identity groups (protected characteristics) and slurs for them: a toxic line naming one is aimed
+# at a group. Nationalities are included: GameTox's hate/extremism rows attack them.
+_GROUPS = (
+    r"wom[ae]n|girls|females|ladies|gurls|men\b|males|gays?|gay\s+people|lesbians?|homos?|queers?|trans(gender)?s?|"
+    r"trannys?|trannies|blacks|black\s+people|whites|white\s+people|asians?|mexicans?|latinos?|hispanics?|jews?|"
+    r"jewish|muslims?|islam|christians?|arabs?|indians?|pakis?|immigrants?|migrants?|refugees?|foreigners?|"
+    r"russians?|ukrainians?|poles|polish|chinese|africans?|americans?|germans?|french|brazilians?|turks?|"
+    r"disabled|autists?|autistic|retards?|niggers?|niggas?|faggots?|fags?|kikes?|chinks?|spics?|wetbacks?|"
+    r"gooks?|dykes?|towelheads?|sandn\w+|ni+gg\w*|negros?|gypsys?|gypsies|roma"
+)
+IDENTITY = re.compile(rf"\b({_GROUPS})\b", re.IGNORECASE)
+
+# Addressing someone: second person, an @mention, or an imperative aimed at the reader.
+_SECOND_PERSON = re.compile(
+    r"\b(you|u|ur|your|youre|you're|ya|yourself|urself|yourselves|yall|y'all|thou|ye)\b|@\w+|"
+    r"^\s*(shut\s+up|stfu|gtfo|get\s+out|uninstall|go\s+back|learn\s+to\s+play|l2p|get\s+good|git\s+gud|"
+    r"cry\s+more|die|go\s+die|kys|suck\s+my|eat\s+sh\w+|fuck\s+off|piss\s+off)\b", re.IGNORECASE)
+# Third person about someone in the room (the streamer, a mod, a chatter): still a person.
+_THIRD_PERSON = re.compile(
+    r"\b(he|she|him|her|his|hes|he's|shes|she's|this\s+(guy|dude|kid|girl|streamer|loser|idiot|clown)|"
+    r"that\s+(guy|dude|kid|girl)|streamer|the\s+mods?|mods\s+are|this\s+mod)\b", re.IGNORECASE)
+
+# Sexual harassment aimed at the streamer or a chatter. No training set labels it; these are the
+# common forms on stream chat, narrow on purpose ("sexy play" or "marry me" are not here).
+_SEXUAL = [
+    r"\bsend\s+(me\s+|us\s+)?(nudes|noods|pics\s+of\s+(your|ur)|(your|ur)\s+(nudes|feet|boobs|tits))\b",
+    r"\bshow\s+(us\s+|me\s+)?(your\s+|ur\s+|them\s+|those\s+|the\s+)?(feet|tits|titties|boobs|boobies|bobs|ass|butt|"
+    r"body|pussy|nipples?|cleavage|chest)\b",
+    r"\b(nice|great|big|huge|sexy)\s+(tits|titties|boobs|boobies|ass|rack|butt)\b",
+    r"\bsit\s+on\s+my\s+(face|lap|dick|cock)\b",
+    r"\b(suck|lick|ride)\s+my\s+(dick|cock|balls|d)\b",
+    r"\bi\s+(want|wanna|would|'d|d)\s+(to\s+)?(fuck|bang|rape|smash|eat\s+out|touch|grope|lick)\s+(you|u|her|ur)\b",
+    r"\b(take|taking)\s+(it|them|your\s+(top|shirt|clothes|bra))\s+off\b",
+    r"\b(what('?s| is)\s+)?(your|ur)\s+(bra|cup|panty|panties)\s+(size|color|colour)\b",
+    r"\bbend\s+over\b",
+    r"\b(onlyfans|only\s+fans)\s+(link|when|pls|please)\b",
+    r"\bwhen\s+(is\s+the\s+)?(onlyfans|only\s+fans|nudes)\b",
+    r"\bare\s+(you|u)\s+wearing\s+(panties|underwear|a\s+bra)\b",
+    r"\b(rape|grope|molest)\s+(you|u|her|him)\b",
+    r"\b(you|u)\s+(want|wanna)\s+(this|my)\s+(dick|cock|d)\b",
+    r"\bsuck\s+(me|my)\s+off\b",
+    r"\bdick\s+pics?\b",
+]
+_SEXUAL_RE = re.compile("|".join(f"(?:{p})" for p in _SEXUAL), re.IGNORECASE)
+
+
+def is_profane(text: str) -> bool:
+    """A swear word or slur anywhere in ``text``."""
+    return bool(PROFANE.search(text))
+
+
+def sexual_harassment(text: str) -> bool:
+    """A sexual-harassment phrasing ("send nudes", "show feet")."""
+    return bool(_SEXUAL_RE.search(text[:4000]))
+
+
+def target_of(text: str) -> str:
+    """Who ``text`` is aimed at, by rule: ``group`` when it names an identity group, ``person`` when
+    it addresses someone (second person, @mention, an imperative such as "shut up") or talks about
+    one (he / she / this guy / the streamer), else ``none``. Meaningful for toxic lines only: the
+    analyser reports a target only when the message is toxic."""
+    t = text[:4000]
+    if IDENTITY.search(t):
+        return "group"
+    if _SECOND_PERSON.search(t) or _THIRD_PERSON.search(t):
+        return "person"
+    if threat_kind(t) is not None:  # "die in a fire": aimed at whoever reads it
+        return "person"
+    return "none"

@@ -1,0 +1,88 @@
+"""Template lines for the toxicity categories no data set labels well: sexual harassment, self-harm
+incitement, identity attacks without slurs ("women can't play games"), threats of coming for
+someone, and chat insults aimed at the streamer. Each template line is a training row labelled
+with its one category and its target (``train_toxicity``); lines equal to an evaluation line
+(``companion/affect/evalsets``) are dropped there, so the chat evaluation never sees them.
+
+The other categories of a template row are left unlabelled (masked) rather than 0: "show feet
+loser" is also an insult.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+_PEOPLE = ["", "streamer", "girl", "bro", "mods", "chat", "babe", "@{user}"]
+_USERS = ["pixelfox", "kai_ttv", "moonbeam", "xXsniperXx", "luna", "deadeye"]
+_GROUPS = ["women", "girls", "females", "gay people", "gays", "trans people", "black people", "asians",
+           "mexicans", "jews", "muslims", "immigrants", "indians", "russians", "arabs", "chinese people"]
+
+_TEMPLATES: dict[tuple[str, str], list[str]] = {
+    ("sexual", "person"): [
+        "send nudes {p}", "send me nudes", "nudes when", "show us your feet {p}", "show feet", "show bobs",
+        "show tits", "flash us", "take your top off", "take it off {p}", "bend over for chat",
+        "nice tits", "what are you wearing under that", "sit on my face {p}", "i want to bang you",
+        "i wanna smash the streamer", "your body is mine", "wanna see my dick", "ill send you a dick pic",
+        "onlyfans link?", "when is the onlyfans", "i bet you look good naked", "lick my balls {p}",
+        "suck my dick {p}", "show us what's under the shirt", "turn around and show us your ass",
+        "are you wearing a bra", "come sit on my lap {p}", "i'd rail you", "you'd look better without clothes",
+        "move the camera lower", "zoom in on her chest", "i want to touch you", "give me a lap dance {p}",
+    ],
+    ("self_harm", "person"): [
+        "kys {p}", "kill yourself {p}", "go kill yourself", "just kys already", "neck yourself",
+        "go hang yourself", "end yourself {p}", "do us a favor and die", "jump off a bridge",
+        "drink bleach {p}", "nobody would care if you died", "the world is better without you",
+        "you should just end it", "off yourself", "unalive yourself", "go die in a hole {p}",
+        "rope yourself", "do a flip off a roof", "delete yourself {p}", "k y s",
+    ],
+    ("threat", "person"): [
+        "i will find you {p}", "i know where you live", "im coming to your house", "i'm going to find your address",
+        "i will hurt you", "watch your back {p}", "i'm gonna beat you up", "i'll stab you", "you're dead when i find you",
+        "ill pull up to your house", "i have your address", "see you after school {p}", "your family isnt safe",
+        "i'm going to dox you", "i'll break your legs", "im gonna shoot you", "hope you get hit by a car",
+        "i'll make you regret this irl", "you won't be safe", "i will end you irl",
+    ],
+    ("identity_attack", "group"): [
+        "{g} can't play games", "{g} are trash at games", "{g} shouldn't be allowed to stream",
+        "{g} belong in the kitchen", "typical {g}", "{g} ruin everything", "i hate {g}",
+        "{g} are disgusting", "{g} are stupid", "all {g} should leave", "{g} don't belong here",
+        "no {g} allowed in chat", "{g} are subhuman", "get these {g} out of my game", "never trust {g}",
+        "{g} are all the same", "{g} cant even aim", "{g} gaming lmao worst players",
+    ],
+    ("insult", "person"): [
+        "you are so bad {p}", "you're trash {p}", "worst streamer ever", "you suck", "ur garbage",
+        "nobody likes you {p}", "you're ugly", "shut up {p}", "you're a clown", "what a loser",
+        "you are pathetic", "you're so annoying {p}", "nobody asked you", "you're a joke", "cry more loser",
+        "you're braindead", "ur a bot", "you have no friends", "this streamer is so dumb", "uninstall the game noob",
+    ],
+    ("harassment", "person"): [
+        "everyone report {p}", "spam him with hate", "let's raid his chat and flame him", "leave the stream nobody wants you",
+        "i'll keep making accounts to talk to you", "you can't ban me forever {p}", "everyone go tell her she's ugly",
+        "stop streaming forever", "i'll be in every stream you do", "make her cry chat",
+    ],
+}
+
+
+def template_lines(seed: int, per_template: int = 3) -> list[tuple[str, str, str]]:
+    """(text, category, target) rows: each template filled with up to ``per_template`` seeded
+    choices of addressee / group, in lower case and with a few chat-style variants."""
+    rng = np.random.default_rng(seed)
+    out: list[tuple[str, str, str]] = []
+    for (cat, target), templates in _TEMPLATES.items():
+        for t in templates:
+            fills = set()
+            for _ in range(per_template):
+                p = str(rng.choice(_PEOPLE)).replace("{user}", str(rng.choice(_USERS)))
+                g = str(rng.choice(_GROUPS))
+                line = " ".join(t.format(p=p, g=g).split())
+                if rng.random() < 0.3:
+                    line = line.upper()
+                fills.add(line)
+            out += [(f, cat, target) for f in sorted(fills)]
+    return out
+
+
+def template_categories() -> list[str]:
+    """The categories the templates label."""
+    return sorted({c for c, _ in itertools.chain(_TEMPLATES)})
