@@ -148,7 +148,7 @@ class ModerationService:
         if decision.action == "hold":
             self._hold(message, decision, features)
         self.audit.write("decision", message_id=message.id, platform=message.platform, channel=message.channel,
-                         user=message.user, decision=decision.to_dict())
+                         user=message.user, moderate=self.moderate, decision=decision.to_dict())
         return suggestions_for(message, decision)
 
     def _hold(self, message: ChatMessage, decision: Decision, features: dict[str, float]) -> None:
