@@ -126,7 +126,7 @@ async def run(args: argparse.Namespace) -> int:
                           runtime=runtime)
     config.validate()
     sources, serve_after = make_sources(args.source, args.speed, args.reply)
-    engine = Engine(config)
+    engine = await Engine.open(config)  # models and the memory store load off the loop
     if config.dashboard:
         print(f"dashboard: http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     progress = asyncio.create_task(_progress(engine))

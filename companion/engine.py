@@ -102,6 +102,13 @@ class Engine:
         self.started_at = time.time()
         self.summary: RunSummary | None = None
 
+    @classmethod
+    async def open(cls, config: EngineConfig, analyzer: Any | None = None) -> "Engine":
+        """Build an engine without blocking the event loop: loading the models and opening the
+        memory store (LMDB, the table and the FAISS snapshot: seconds at a million memories) run
+        in a worker thread, so the loop keeps serving while they load."""
+        return await asyncio.to_thread(cls, config, analyzer)
+
     # -- parts ----------------------------------------------------------------------------
     def _load_analyzer(self) -> Any:
         from companion.analyzer import Analyzer
