@@ -167,11 +167,12 @@ class Engine:
 
     # -- ingest and control ---------------------------------------------------------------
     async def submit(self, messages: list[ChatMessage]) -> int:
-        """Queue messages from the API/webhook into the same pipeline as every connector."""
+        """Queue messages from the API/webhook into the same pipeline as every connector: the
+        whole batch or nothing (raises ``pipelines.runtime.Overloaded`` when it cannot be taken
+        now, so the webhook answers 503 and the sender retries)."""
         if self.runtime is None:
             raise RuntimeError("engine is not running")
-        for msg in messages:
-            await self.runtime.submit(msg, source="webhook")
+        self.runtime.offer(messages, source="webhook")
         return len(messages)
 
     async def on_control(self, item: Any) -> None:
@@ -236,6 +237,10 @@ class Engine:
             "pipeline": {
                 "accepted": rt.accepted if rt else 0,
                 "published": rt.published if rt else 0,
+                "failed": rt.failed if rt else 0,
+                "in_flight": rt.in_flight if rt else 0,
+                "lag_ms": round(rt.lag_ms(), 1) if rt else 0.0,
+                "loop_lag_max_ms": round(self.metrics.loop_lag_max_s * 1000.0, 1),
                 "degraded": rt.degraded if rt else 0,
                 "ingest_depth": rt.ingest.qsize() if rt else 0,
                 "latency": self.metrics.latency_percentiles(),
@@ -246,13 +251,14 @@ class Engine:
         if self.analytics is not None:
             state["analytics"] = self.analytics.snapshot()
         if self.character is not None:
-            state["mood"] = self.character.mood_state()
-            rec = self.character.next_recommendation()
+            state["mood"] = self.character.mood_snapshot()
+            rec = self.character.recommendation_snapshot()
             state["recommendation"] = rec.to_dict() if rec is not None else None
         if self.moderation is not None:
             state["moderation"] = self.moderation.state()
         if self.memory is not None:
-            state["memory"] = self.memory.stats()
+            # The snapshot the remember stage refreshes: never the store lock on the loop thread.
+            state["memory"] = self.memory.stats_snapshot()
         return state
 
     # -- lifecycle ------------------------------------------------------------------------

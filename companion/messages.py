@@ -8,6 +8,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from companion.text import clean_name
+
 
 class MessageKind(str, enum.Enum):
     """What a chat line is. Events (sub, raid, bits, ...) are messages too, so they flow through
@@ -63,6 +65,15 @@ class ChatMessage:
     badges: dict[str, str] = field(default_factory=dict)
     first_message: bool = False
     bits: int = 0
+
+    def __post_init__(self) -> None:
+        # Names reach the dashboard, prompts and moderation lines from every connector: clean them
+        # once here so no source can forget (bidi overrides, control characters).
+        self.user = clean_name(self.user) or "anonymous"
+        self.channel = clean_name(self.channel) or "default"
+        display = self.tags.get("display-name") if isinstance(self.tags, dict) else None
+        if isinstance(display, str):
+            self.tags["display-name"] = clean_name(display)
 
     @property
     def viewer_key(self) -> str:

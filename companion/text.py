@@ -14,6 +14,19 @@ _SPACE = re.compile(r"[\t\n\r\u2028\u2029]+")
 _COMBINING_RUN = re.compile(r"([\u0300-\u036f\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{3})[\u0300-\u036f\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 
+def clean_name(value: str, max_chars: int = 64) -> str:
+    """A user, display or channel name made safe to show: NFC, no control, bidi-override or
+    invisible characters (U+202E in a login would render the Top-chatters list reversed), no
+    line breaks, trimmed and capped. May return '' (the caller picks a fallback)."""
+    if not isinstance(value, str):
+        value = str(value)
+    clean = unicodedata.normalize("NFC", value[: max_chars * 4])
+    clean = _SPACE.sub(" ", clean)
+    clean = _CONTROL.sub("", clean)
+    clean = _COMBINING_RUN.sub(r"\1", clean)
+    return clean.strip()[:max_chars]
+
+
 def normalize_text(text: str, max_chars: int = MAX_CHARS) -> tuple[str, bool]:
     """Return ``(clean, truncated)``.
 

@@ -169,17 +169,20 @@ class LiveFeed:
         engine when asked (its mood drifts between messages, not only on publishes)."""
         if (self.mood is None or refresh) and getattr(self.engine, "character", None) is not None:
             try:
-                self.mood = self.engine.character.mood_state()
+                character = self.engine.character
+                # Loop-safe: the snapshot never waits on the lock a batch holds.
+                self.mood = getattr(character, "mood_snapshot", character.mood_state)()
             except Exception:
-                log.exception("character.mood_state() failed")
+                log.exception("character.mood_snapshot() failed")
         return self.mood
 
     def _recommendations_now(self) -> list[dict[str, Any]]:
         if not self.recommendations and getattr(self.engine, "character", None) is not None:
             try:
-                rec = self.engine.character.next_recommendation()
+                character = self.engine.character
+                rec = getattr(character, "recommendation_snapshot", character.next_recommendation)()
             except Exception:
-                log.exception("character.next_recommendation() failed")
+                log.exception("character.recommendation_snapshot() failed")
                 rec = None
             if rec is not None:
                 self.recommendations.append(rec.to_dict() if hasattr(rec, "to_dict") else rec)

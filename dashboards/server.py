@@ -123,7 +123,10 @@ class DashboardServer:
 
     async def next_recommendation(self, request: web.Request) -> web.Response:
         character = getattr(self.engine, "character", None)
-        rec = character.next_recommendation() if character is not None else None
+        # The loop-safe snapshot when the character engine has one (it never waits on its lock).
+        current = getattr(character, "recommendation_snapshot", None) or getattr(
+            character, "next_recommendation", None)
+        rec = current() if current is not None else None
         if rec is None:
             return web.Response(status=204)
         return _json(rec.to_dict() if hasattr(rec, "to_dict") else rec)
@@ -149,6 +152,8 @@ class DashboardServer:
         result: dict[str, Any] = {"viewer_id": viewer_id, "forgotten": {}}
         if memory is not None:
             report = await asyncio.to_thread(memory.forget_viewer, viewer_id)
+            if hasattr(memory, "stats_snapshot"):
+                await asyncio.to_thread(memory.stats)  # refresh the snapshot /api/state serves
             result["forgotten"]["memory"] = report.to_dict() if hasattr(report, "to_dict") else report
         if an is not None:
             result["forgotten"]["analytics"] = an.forget_viewer(viewer_id)

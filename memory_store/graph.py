@@ -9,11 +9,12 @@ Edges are keyed by kind in a MultiDiGraph: ``mentions``, ``talks_to``, ``likes``
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Iterable
 
 import networkx as nx
+
+from companion.atomic_file import write_atomic
 
 
 def viewer_node(viewer_id: str) -> str:
@@ -177,12 +178,7 @@ class KnowledgeGraph:
 
     def save(self, path: Path) -> None:
         """Atomic write (tmp file, fsync, rename)."""
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "w") as f:
-            json.dump(self.to_json(), f, separators=(",", ":"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(self.to_json(), separators=(",", ":")))
 
     @classmethod
     def load(cls, path: Path) -> "KnowledgeGraph":

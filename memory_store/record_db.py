@@ -10,6 +10,7 @@ from typing import Iterator
 import lmdb
 import numpy as np
 
+from memory_store.lmdb_check import check_lmdb_file
 from memory_store.records import Episode, MemoryRecord, ViewerProfile
 
 _ID = struct.Struct(">Q")
@@ -26,6 +27,7 @@ class RecordDB:
 
     def __init__(self, path: Path, map_size: int, sync: bool = True) -> None:
         path.mkdir(parents=True, exist_ok=True)
+        check_lmdb_file(path)  # a truncated file would SIGBUS inside the mmap
         self.env = lmdb.open(str(path), map_size=map_size, max_dbs=8, sync=sync, metasync=sync,
                              max_readers=256, lock=True)
         self.mem = self.env.open_db(b"mem")

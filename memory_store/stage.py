@@ -4,31 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from memory_store.store import MemoryStore
 from pipelines.event import Event
 
 log = logging.getLogger(__name__)
 
+# How stale the store statistics behind /api/state may get while messages flow.
+STATS_EVERY_S = 1.0
+
 
 class RememberStage:
-    """Implements :class:`pipelines.stage.Stage`."""
+    """Implements :class:`pipelines.stage.Stage`.
+
+    A failed batch raises: the store has rolled its RAM state back to what LMDB holds, and the
+    runtime retries the batch one message at a time, so one bad message costs only its own
+    memory. The store statistics are refreshed here, off the loop, for ``Engine.state()``."""
 
     name = "remember"
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
         self.errors = 0
+        self._stats_at = 0.0
 
     async def start(self) -> None:
-        return None
+        await asyncio.to_thread(self.store.stats)
+        self._stats_at = time.monotonic()
 
     async def process(self, events: list[Event]) -> None:
         try:
             await asyncio.to_thread(self.store.remember, events)
-        except Exception:  # a storage failure is logged and counted; the records still flow on
+        except Exception:
             self.errors += 1
-            log.exception("remember stage failed on a batch of %d", len(events))
+            raise
+        finally:
+            if time.monotonic() - self._stats_at >= STATS_EVERY_S:
+                self._stats_at = time.monotonic()
+                await asyncio.to_thread(self.store.stats)
 
     async def stop(self) -> None:
         await asyncio.to_thread(self.store.close_episodes)
+        await asyncio.to_thread(self.store.stats)

@@ -9,13 +9,15 @@ exact search over the table is as fast and needs no training.
 """
 from __future__ import annotations
 
+import io
 import json
-import os
 import zlib
 from pathlib import Path
 
 import faiss
 import numpy as np
+
+from companion.atomic_file import write_atomic
 
 
 class VectorIndex:
@@ -88,16 +90,13 @@ class VectorIndex:
             blob = faiss.serialize_index(self.index)
             meta["crc32"] = zlib.crc32(memoryview(blob))
             meta["bytes"] = int(blob.nbytes)
-            _atomic_write(directory / "index.faiss", memoryview(blob))
+            write_atomic(directory / "index.faiss", memoryview(blob))
         rows_path = directory / "index_rows.npy"
-        tmp = rows_path.with_suffix(".tmp")
-        with open(tmp, "wb") as f:
-            np.save(f, np.asarray(row_ids, dtype=np.int64))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, rows_path)
-        meta["rows_crc32"] = zlib.crc32(rows_path.read_bytes())
-        _atomic_write(directory / "index_meta.json", json.dumps(meta).encode())
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(row_ids, dtype=np.int64))
+        write_atomic(rows_path, buf.getbuffer())
+        meta["rows_crc32"] = zlib.crc32(buf.getbuffer())
+        write_atomic(directory / "index_meta.json", json.dumps(meta).encode())
         self.dirty = 0
 
     def load(self, directory: Path) -> np.ndarray | None:
@@ -126,16 +125,3 @@ class VectorIndex:
         except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError):
             return None
 
-
-def _atomic_write(path: Path, data) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)

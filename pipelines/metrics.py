@@ -36,11 +36,37 @@ class Metrics:
                                  registry=r)
         self.published = Counter("companion_records_published", "Records that left the pipeline",
                                  registry=r)
+        # Reconciliation (issue 13): accepted = published + failed + in flight, at any moment.
+        self.failed = Counter("companion_messages_failed",
+                              "Accepted messages that could not become a record (counted, with the "
+                              "stage)", ["stage"], registry=r)
+        self.message_errors = Counter("companion_message_stage_errors",
+                                      "Messages a stage failed on alone (the record still flows on)",
+                                      ["stage"], registry=r)
+        self.sink_failures = Counter("companion_sink_failures",
+                                     "Records a sink write failed for (the pipeline goes on)",
+                                     registry=r)
+        self.in_flight = Gauge("companion_in_flight", "Accepted messages not yet published or failed",
+                               registry=r)
+        self.lag_seconds = Gauge("companion_e2e_lag_seconds",
+                                 "Age of the oldest message still in the pipeline", registry=r)
+        self.loop_lag = Gauge("companion_loop_lag_seconds",
+                              "Event-loop wake-up delay of the probe task, last sample", registry=r)
+        self.loop_lag_max = Gauge("companion_loop_lag_max_seconds",
+                                  "Largest event-loop wake-up delay since start", registry=r)
+        self.loop_lag_max_s = 0.0
         self._latency = LatencyHistogram()
 
     def observe_e2e(self, seconds: float) -> None:
         self.e2e_seconds.observe(seconds)
         self._latency.observe(seconds * 1000.0)
+
+    def observe_loop_lag(self, seconds: float) -> None:
+        """One sample of the loop-lag probe (``pipelines.loop_probe``)."""
+        self.loop_lag.set(seconds)
+        if seconds > self.loop_lag_max_s:
+            self.loop_lag_max_s = seconds
+            self.loop_lag_max.set(seconds)
 
     def latency_percentiles(self) -> dict[str, float | None]:
         """p50/p99 over every message of the run, in milliseconds (within 0.5%: a bounded

@@ -26,6 +26,7 @@ from companion.connectors.base import SourceStats
 from companion.connectors.replay import BadRecord, message_from_mapping
 from companion.messages import ChatMessage
 from companion.records import AnalysisRecord
+from pipelines.sink import record_json
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class RedisStreamSource:
             if not isinstance(obj, dict):
                 raise BadRecord("entry must hold a JSON object")
             msg = message_from_mapping(obj, platform="redis")
-        except (KeyError, UnicodeDecodeError, json.JSONDecodeError, BadRecord) as exc:
+        except Exception as exc:  # noqa: BLE001 - every bad entry is counted, never the stream's end
             self.stats.malformed += 1
             log.warning("%s entry %s: %s", self.stream, where, exc)
             return None
@@ -108,7 +109,7 @@ class RedisStreamSink:
     def write(self, records: list[AnalysisRecord]) -> None:
         pipe = self._client.pipeline(transaction=False)
         for rec in records:
-            pipe.xadd(self.stream, {"json": json.dumps(rec.to_dict(), ensure_ascii=False)},
+            pipe.xadd(self.stream, {"json": record_json(rec.to_dict())},
                       maxlen=self.maxlen, approximate=True)
         pipe.execute()
         self.written += len(records)

@@ -1,15 +1,25 @@
 """The asyncio streaming runtime: sources ─► ingest queue ─► micro-batched analysis in a worker
 thread ─► stages ─► publish (sink + bus).
 
-Every hop is a bounded queue with one consumer, so messages leave in the order they arrived
-(and in particular in order within each channel). Shutdown pushes an end marker through every
-queue, so whatever was accepted is analysed, published and flushed before ``run`` returns.
+Every hop is a queue with one consumer, so messages leave in the order they arrived (and in
+particular in order within each channel). At most ``ingest_capacity`` messages are in flight
+across all queues together (a budget in messages, not in batches), so the shutdown drain is
+bounded by ``ingest_capacity / throughput`` (docs/OVERLOAD.md). Shutdown pushes an end marker
+through every queue, so whatever was accepted is analysed, published and flushed before ``run``
+returns.
+
+One bad message costs only itself: a batch that raises in the analyser or a stage is retried
+message by message, and only the message that still fails is counted (``companion_messages_failed``
+when no record could be made, ``companion_message_stage_errors`` when a stage skipped it). A sink
+write that fails is counted and the pipeline goes on. The counters reconcile at every moment:
+accepted = published + failed + in flight.
 """
 from __future__ import annotations
 
 import asyncio
 import inspect
 import logging
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,9 +30,10 @@ from companion.records import AnalysisRecord
 from pipelines.batcher import END, MicroBatcher
 from pipelines.bus import Bus
 from pipelines.event import Event
+from pipelines.loop_probe import probe_loop_lag
 from pipelines.metrics import Metrics
 from pipelines.overload import OverloadPolicy
-from pipelines.stage import Stage
+from pipelines.stage import MessageErrors, Stage
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +50,38 @@ class Sink(Protocol):
 
 @dataclass(slots=True)
 class RuntimeConfig:
+    # The most messages in flight anywhere in the pipeline (``--queue-size``).
     ingest_capacity: int = 4096
     batch_size: int = 64
     batch_deadline_ms: float = 10.0
-    stage_queue_batches: int = 256
     overload: OverloadPolicy = field(default_factory=OverloadPolicy)
+
+
+class Overloaded(RuntimeError):
+    """The runtime cannot take a batch now; nothing of it was taken. Retry after the hint."""
+
+    def __init__(self, reason: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(slots=True)
 class RunSummary:
-    messages: int
+    messages: int  # accepted
     published: int
     bad_lines: int
     degraded: int
     elapsed_s: float
     p50_ms: float | None
     p99_ms: float | None
+    failed: int = 0  # accepted but no record could be made (counted with the stage)
+    in_flight: int = 0  # accepted, neither published nor failed: must be 0 after a clean drain
+    sink_failures: int = 0
+
+    @property
+    def reconciled(self) -> bool:
+        """accepted = published + failed + in flight."""
+        return self.messages == self.published + self.failed + self.in_flight
 
     @property
     def msgs_per_s(self) -> float:
@@ -64,12 +91,17 @@ class RunSummary:
         """The one-line summary printed at the end of a run."""
         def ms(v: float | None) -> str:
             return "n/a" if v is None else f"{v:.1f}ms"
-        return (f"summary: messages={self.published} bad_lines={self.bad_lines} "
-                f"degraded={self.degraded} msgs/s={self.msgs_per_s:.1f} "
-                f"p50={ms(self.p50_ms)} p99={ms(self.p99_ms)}")
+        return (f"summary: messages={self.messages} published={self.published} "
+                f"failed={self.failed} in_flight={self.in_flight} bad_lines={self.bad_lines} "
+                f"degraded={self.degraded} sink_failures={self.sink_failures} "
+                f"msgs/s={self.msgs_per_s:.1f} p50={ms(self.p50_ms)} p99={ms(self.p99_ms)}"
+                + ("" if self.reconciled else " COUNTERS-DO-NOT-RECONCILE"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"messages": self.published, "accepted": self.messages, "bad_lines": self.bad_lines,
+        return {"messages": self.messages, "accepted": self.messages, "published": self.published,
+                "failed": self.failed, "in_flight": self.in_flight,
+                "reconciled": self.reconciled, "sink_failures": self.sink_failures,
+                "bad_lines": self.bad_lines,
                 "degraded": self.degraded, "elapsed_s": round(self.elapsed_s, 3),
                 "msgs_per_s": round(self.msgs_per_s, 1), "p50_ms": self.p50_ms,
                 "p99_ms": self.p99_ms}
@@ -99,9 +131,15 @@ class Runtime:
         self.sink = sink
         self.config = config or RuntimeConfig()
         self.on_control = on_control
-        self.ingest: asyncio.Queue = asyncio.Queue(maxsize=self.config.ingest_capacity)
-        self._stage_queues = [asyncio.Queue(maxsize=self.config.stage_queue_batches)
+        cap = max(1, self.config.ingest_capacity)
+        self.capacity = cap
+        # The in-flight budget bounds every queue in messages; the +1 keeps room for END.
+        self.ingest: asyncio.Queue = asyncio.Queue(maxsize=cap + 1)
+        stage_batches = max(2, math.ceil(cap / max(1, self.config.batch_size)))
+        self._stage_queues = [asyncio.Queue(maxsize=stage_batches)
                               for _ in range(len(self.stages) + 1)]
+        self._room = asyncio.Event()
+        self._room.set()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze")
         self._policy = self.config.overload
         self._sources: list[AsyncIterable] = []
@@ -111,28 +149,99 @@ class Runtime:
         self.accepted = 0
         self._in_counters: dict[str, Any] = {}
         self.published = 0
+        self.failed = 0
+        self.sink_failures = 0
+        self.rejected = 0  # bad input refused at an edge that has no source stats (the webhook)
         self.degraded = 0
+        # For lag_ms: when the pipeline last went from empty to busy, and the receive time of
+        # the newest published message (everything still in flight arrived after it).
+        self._busy_since = 0.0
+        self._last_published_rx = 0.0
 
-    # -- ingest ---------------------------------------------------------------------------
-    async def submit(self, msg: ChatMessage, source: str = "api") -> None:
-        """Queue one message (waits while the ingest queue is full: backpressure, never loss)."""
-        if self._ended:
-            raise RuntimeError("runtime is shutting down; message not accepted")
-        await self.ingest.put(msg)
+    # -- accounting -----------------------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        """Accepted messages neither published nor failed yet."""
+        return self.accepted - self.published - self.failed
+
+    def lag_ms(self) -> float:
+        """End-to-end lag: an upper bound on the age of the oldest message in the pipeline."""
+        if self.in_flight <= 0:
+            return 0.0
+        since = max(self._busy_since, self._last_published_rx)
+        return max(0.0, (time.perf_counter() - since) * 1000.0)
+
+    def _accept(self, msg: ChatMessage, source: str) -> None:
+        if self.in_flight <= 0:
+            self._busy_since = time.perf_counter()
+        self.ingest.put_nowait(msg)
         self.accepted += 1
         counter = self._in_counters.get(source)
         if counter is None:
             counter = self._in_counters[source] = self.metrics.messages_in.labels(source=source)
         counter.inc()
+        self.metrics.in_flight.set(self.in_flight)
+        if self.in_flight >= self.capacity:
+            self._room.clear()
+
+    def _left(self, n_published: int, n_failed: int = 0) -> None:
+        self.published += n_published
+        self.failed += n_failed
+        self.metrics.in_flight.set(self.in_flight)
+        if self.in_flight < self.capacity:
+            self._room.set()
+
+    def _fail(self, msg: ChatMessage, stage: str, exc: BaseException | str) -> None:
+        """One accepted message that could not become a record: counted with its stage."""
+        log.error("message %s lost in %s: %s", msg.id, stage, exc)
+        self.metrics.failed.labels(stage=stage).inc()
+        self._left(0, 1)
+
+    def count_rejected(self, source: str, n: int = 1) -> None:
+        """Input refused at an edge (e.g. a webhook message failing validation)."""
+        self.rejected += n
+        self.metrics.bad_lines.labels(source=source).inc(n)
+
+    # -- ingest ---------------------------------------------------------------------------
+    async def submit(self, msg: ChatMessage, source: str = "api") -> None:
+        """Queue one message; waits while the pipeline holds ``ingest_capacity`` messages
+        (backpressure, never loss)."""
+        while True:
+            if self._ended:
+                raise RuntimeError("runtime is shutting down; message not accepted")
+            if self.in_flight < self.capacity:
+                self._accept(msg, source)
+                return
+            self._room.clear()
+            await self._room.wait()
+
+    def offer(self, msgs: list[ChatMessage], source: str = "webhook") -> None:
+        """Take a whole batch now or none of it: raises :class:`Overloaded` when it does not fit
+        in the in-flight budget or the end-to-end lag is above the policy's ``shed_lag_ms``."""
+        if self._ended:
+            raise Overloaded("the engine is shutting down", retry_after_s=5.0)
+        if len(msgs) > self.capacity:
+            raise ValueError(f"a batch of {len(msgs)} is larger than the queue ({self.capacity})")
+        lag = self.lag_ms()
+        if self.in_flight + len(msgs) > self.capacity or self._policy.shed(lag):
+            self.metrics.stage_errors.labels(stage="overload_refused").inc()
+            retry = min(30.0, max(1.0, lag / 1000.0))
+            raise Overloaded(f"overloaded: {self.in_flight} in flight, lag {lag:.0f} ms",
+                             retry_after_s=retry)
+        for msg in msgs:
+            self._accept(msg, source)
 
     async def _feed(self, source: AsyncIterable, name: str) -> None:
         async for item in source:
             if isinstance(item, ChatMessage):
                 await self.submit(item, name)
             elif self.on_control is not None:
-                result = self.on_control(item)
-                if inspect.isawaitable(result):
-                    await result
+                try:
+                    result = self.on_control(item)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:  # a control event's failure must not end the source
+                    log.exception("control handler failed on %s from %s", type(item).__name__, name)
 
     def request_stop(self) -> None:
         """Stop reading sources; everything already accepted is still processed and flushed."""
@@ -146,49 +255,96 @@ class Runtime:
         out = self._stage_queues[0]
         while (batch := await batcher.next_batch()) is not None:
             items = batch.items
-            oldest_wait_ms = (time.perf_counter() - min(m.received_at for m in items)) * 1000
-            deep = self._policy.deep(self.ingest.qsize(), self.config.ingest_capacity,
-                                     oldest_wait_ms)
+            lag = self.lag_ms()
+            self.metrics.lag_seconds.set(lag / 1000.0)
+            deep = self._policy.deep(lag)
             self.metrics.batch_size.observe(len(items))
             self.metrics.queue_depth.labels(queue="ingest").set(self.ingest.qsize())
             started = time.perf_counter()
-            try:
-                events = await loop.run_in_executor(
-                    self._executor, self.analyzer.analyze_messages, items, deep)
-            except Exception:
-                # A model failure must not lose the batch: fall back to the lexicon pass.
-                log.exception("deep analysis failed for a batch of %d; using lexicon only",
-                              len(items))
-                self.metrics.stage_errors.labels(stage="analyze").inc()
-                events = await loop.run_in_executor(
-                    self._executor, self.analyzer.analyze_messages, items, False)
+            events = await self._analyze(loop, items, deep)
             self.metrics.stage_seconds.labels(stage="analyze").observe(time.perf_counter() - started)
             self.metrics.stage_items.labels(stage="analyze").inc(len(events))
             n_degraded = sum(1 for e in events if e.record.degraded)
             if n_degraded:
                 self.degraded += n_degraded
                 self.metrics.degraded.inc(n_degraded)
-            await out.put(events)
+            if events:
+                await out.put(events)
             if batch.last:
                 break
         await out.put(END)
+
+    async def _analyze(self, loop: asyncio.AbstractEventLoop, items: list[ChatMessage],
+                       deep: bool) -> list[Event]:
+        """Analyse a batch; on failure fall back to the lexicon pass, then to one message at a
+        time, so a poison message costs only itself (counted in ``companion_messages_failed``)."""
+        run = self.analyzer.analyze_messages
+        attempts = [deep, False] if deep else [False]
+        for attempt in attempts:
+            try:
+                events = await loop.run_in_executor(self._executor, run, items, attempt)
+                return self._checked(items, events)
+            except Exception:
+                log.exception("%s analysis failed for a batch of %d; %s",
+                              "deep" if attempt else "lexicon", len(items),
+                              "using lexicon only" if attempt else "retrying one by one")
+                self.metrics.stage_errors.labels(stage="analyze").inc()
+        events: list[Event] = []
+        for msg in items:
+            try:
+                events += self._checked([msg], await loop.run_in_executor(
+                    self._executor, run, [msg], False))
+            except Exception as exc:
+                self._fail(msg, "analyze", exc)
+        return events
+
+    def _checked(self, items: list[ChatMessage], events: list[Event]) -> list[Event]:
+        """An analyser that returns fewer events than messages must not leave them in flight."""
+        if len(events) != len(items):
+            have = {id(e.message) for e in events}
+            for msg in items:
+                if id(msg) not in have:
+                    self._fail(msg, "analyze", "the analyser returned no record")
+        return events
 
     async def _stage_worker(self, index: int) -> None:
         stage = self.stages[index]
         inbox, out = self._stage_queues[index], self._stage_queues[index + 1]
         while (events := await inbox.get()) is not END:
             started = time.perf_counter()
-            try:
-                await stage.process(events)
-            except Exception:
-                # One stage failing must not lose records downstream; it is counted and logged.
-                log.exception("stage %s failed on a batch of %d", stage.name, len(events))
-                self.metrics.stage_errors.labels(stage=stage.name).inc()
+            await self._process(stage, events)
             self.metrics.stage_seconds.labels(stage=stage.name).observe(time.perf_counter() - started)
             self.metrics.stage_items.labels(stage=stage.name).inc(len(events))
             self.metrics.queue_depth.labels(queue=stage.name).set(inbox.qsize())
             await out.put(events)
         await out.put(END)
+
+    async def _process(self, stage: Stage, events: list[Event]) -> None:
+        """Run one stage on a batch. When the batch raises, retry it one message at a time so
+        only the message that still fails is skipped by this stage (and counted); its record,
+        and every other one, flows on. Stages must therefore apply a failed batch not at all
+        (the memory store rolls back) or be safe to re-apply."""
+        try:
+            await stage.process(events)
+            return
+        except MessageErrors as errors:
+            for ev, exc in errors.failures:
+                log.error("stage %s skipped message %s: %r", stage.name, ev.message.id, exc)
+                self.metrics.message_errors.labels(stage=stage.name).inc()
+            return
+        except Exception:
+            log.exception("stage %s failed on a batch of %d; retrying one by one",
+                          stage.name, len(events))
+            self.metrics.stage_errors.labels(stage=stage.name).inc()
+        if len(events) == 1:
+            self.metrics.message_errors.labels(stage=stage.name).inc()
+            return
+        for ev in events:
+            try:
+                await stage.process([ev])
+            except Exception as exc:
+                log.error("stage %s skipped message %s: %r", stage.name, ev.message.id, exc)
+                self.metrics.message_errors.labels(stage=stage.name).inc()
 
     async def _publish_worker(self) -> None:
         inbox = self._stage_queues[-1]
@@ -202,11 +358,22 @@ class Runtime:
                 self.metrics.observe_e2e(latency)
                 records.append(ev.record)
             if want_records:
-                self.sink.write(records)
+                try:
+                    self.sink.write(records)
+                except Exception:  # Redis down, disk full: count it, keep the pipeline moving
+                    log.exception("sink write failed for %d records", len(records))
+                    self.sink_failures += len(records)
+                    self.metrics.sink_failures.inc(len(records))
             if self.bus.subscriber_count("records"):
                 for rec in records:
-                    self.bus.publish("records", rec.to_dict())
-            self.published += len(records)
+                    try:
+                        self.bus.publish("records", rec.to_dict())
+                    except Exception:
+                        log.exception("record %s could not be published on the bus", rec.id)
+            if events:
+                self._last_published_rx = max(self._last_published_rx,
+                                               max(ev.message.received_at for ev in events))
+            self._left(len(records))
             self.metrics.published.inc(len(records))
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -226,6 +393,7 @@ class Runtime:
         workers += [asyncio.create_task(self._stage_worker(i), name=f"stage:{s.name}")
                     for i, s in enumerate(self.stages)]
         publisher = asyncio.create_task(self._publish_worker(), name="publish")
+        probe = asyncio.create_task(probe_loop_lag(self.metrics), name="loop-lag-probe")
         self._sources = [src for _, src in sources]
         self._feeders = [asyncio.create_task(self._feed(src, name), name=f"source:{name}")
                          for name, src in sources]
@@ -246,22 +414,33 @@ class Runtime:
             await self._shutdown_sources()
             stop_wait.cancel()
             self._ended = True
-            await self.ingest.put(END)
+            self._room.set()  # wake submitters waiting for room: they now refuse
+            drain_started = time.perf_counter()
+            self.ingest.put_nowait(END)  # never blocks: the queue keeps one slot for it
             await asyncio.gather(*workers, publisher, return_exceptions=False)
+            log.info("drained %d messages in %.2fs", self.published, time.perf_counter() - drain_started)
             for stage in self.stages:
                 try:
                     await stage.stop()
                 except Exception:
                     log.exception("stage %s failed to stop cleanly", stage.name)
             if self.sink is not None:
-                self.sink.close()
+                try:
+                    self.sink.close()
+                except Exception:
+                    log.exception("sink failed to close")
+            probe.cancel()
             self._executor.shutdown(wait=True)
         elapsed = time.perf_counter() - started
         pct = self.metrics.latency_percentiles()
-        bad = sum(getattr(getattr(src, "stats", None), "malformed", 0) or 0
-                  for src in self._sources)
-        return RunSummary(self.accepted, self.published, bad, self.degraded, elapsed,
-                          pct["p50_ms"], pct["p99_ms"])
+        bad = self.rejected + sum(getattr(getattr(src, "stats", None), "malformed", 0) or 0
+                                  for src in self._sources)
+        summary = RunSummary(self.accepted, self.published, bad, self.degraded, elapsed,
+                             pct["p50_ms"], pct["p99_ms"], failed=self.failed,
+                             in_flight=self.in_flight, sink_failures=self.sink_failures)
+        if summary.in_flight:
+            log.error("shutdown left %d accepted messages unaccounted for", summary.in_flight)
+        return summary
 
     async def _shutdown_sources(self) -> None:
         for task in self._feeders:

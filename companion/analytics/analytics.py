@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from pipelines.event import Event
+from pipelines.stage import MessageErrors
 
 from .alerts import Alert, Moment
 from .channel import ChannelAnalytics
@@ -70,13 +71,19 @@ class Analytics:
         """Count a batch of analysed events and return (and publish) the alerts they raised."""
         touched: dict[str, ChannelAnalytics] = {}
         raised: list[Alert] = []
+        failures: list[tuple[Event, BaseException]] = []
         for ev in events:
-            ch = self.channel(ev.message.channel or "default")
-            raised.extend(ch.add(ev.message, ev.record))
-            touched[ch.name] = ch
+            try:  # one bad message costs only itself (pipelines.stage failure contract)
+                ch = self.channel(ev.message.channel or "default")
+                raised.extend(ch.add(ev.message, ev.record))
+                touched[ch.name] = ch
+            except Exception as exc:
+                failures.append((ev, exc))
         for ch in touched.values():
             raised.extend(ch.check())
         self._emit(raised)
+        if failures:
+            raise MessageErrors(failures)
         return raised
 
     def tick(self) -> list[Alert]:

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from companion.atomic_file import write_atomic
+
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 
@@ -21,13 +23,8 @@ class AnalyticsStore:
 
     def save(self, state: dict[str, Any]) -> None:
         """Write ``state`` atomically (temp file + rename), so a crash never leaves half a file."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".json.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"version": FORMAT_VERSION, "saved_at": time.time(), **state}, f, separators=(",", ":"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps({"version": FORMAT_VERSION, "saved_at": time.time(), **state},
+                                           separators=(",", ":")))
 
     def load(self) -> dict[str, Any] | None:
         """The saved state, or None. An unreadable file is kept aside (``.corrupt``), not deleted."""

@@ -29,10 +29,11 @@ from companion.character.injection_check import looks_like_injection
 from companion.character.insults import lexicon_toxicity
 from companion.character.moderation import Moderator
 from companion.character.neurochem import Neurochemistry, NeuroState
-from companion.character.pick import Candidate, novelty, score_candidate, skip_reason
+from companion.character.pick import Candidate, addresses, novelty, score_candidate, skip_reason
 from companion.character.recommender import build_recommendation, recall, recommendation_from_dict
 from companion.character.spam import SpamTracker
-from companion.character.stimulus import Stimulus, stimulus_from
+from companion.character.stimulus import MIX_TERMS, stimulus_from
+from companion.atomic_file import write_atomic
 from companion.recommendation import ModerationSuggestion, Recommendation, SkippedMessage
 from companion.records import Toxicity
 
@@ -44,13 +45,16 @@ MAX_ANSWERED = 5000
 RECENT_PER_CHANNEL = 50
 SAVE_EVERY_S = 30.0
 
-# update_emotion(emotion=...) -> which stimulus terms an emotion name drives
-EMOTION_STIMULI: dict[str, tuple[str, ...]] = {
-    "joy": ("positive",), "happy": ("positive",), "excitement": ("positive", "hype"), "hype": ("hype",),
-    "gratitude": ("warm",), "love": ("warm",), "affection": ("warm",), "caring": ("warm",),
-    "sadness": ("negative",), "disappointment": ("negative",),
-    "anger": ("anger",), "annoyance": ("anger",), "disgust": ("anger",),
-    "stress": ("toxic",), "fear": ("toxic",),
+# update_emotion(emotion=...) -> (chemical, direction) impulses and the expression cue it sets
+EMOTION_IMPULSES: dict[str, tuple[tuple[tuple[str, float], ...], str]] = {
+    "joy": ((("dopamine", 1.0),), "joy"), "happy": ((("dopamine", 1.0),), "joy"),
+    "excitement": ((("dopamine", 1.0),), "joy"), "hype": ((("dopamine", 1.0),), "joy"),
+    "gratitude": ((("oxytocin", 1.0),), ""), "love": ((("oxytocin", 1.0),), ""),
+    "affection": ((("oxytocin", 1.0),), ""), "caring": ((("oxytocin", 1.0),), ""),
+    "sadness": ((("dopamine", -1.0),), "sadness"), "disappointment": ((("dopamine", -1.0),), "sadness"),
+    "anger": ((("cortisol", 1.0),), "anger"), "annoyance": ((("cortisol", 0.5),), "anger"),
+    "disgust": ((("cortisol", 0.5),), "disgust"),
+    "stress": ((("cortisol", 1.0),), "fear"), "fear": ((("cortisol", 1.0),), "fear"),
 }
 
 ModerationExecutor = Callable[[ModerationSuggestion], "Awaitable[bool] | bool"]
@@ -122,6 +126,8 @@ class CharacterEngine:
         self.stats = {"messages": 0, "recommendations": 0, "moderation_suggested": 0, "moderation_executed": 0}
         self.stage = CharacterStage(self)
         self.load()
+        self._mood_cache: dict[str, Any] = self.mood_state()
+        self._rec_cache: Recommendation | None = self.next_recommendation()
 
     # ----- persistence -------------------------------------------------------------------------
     @property
@@ -142,11 +148,7 @@ class CharacterEngine:
                 "recommendations": [r.to_dict() for r in self._recs],
             }
             self._last_save = self.clock()
-        path = self.state_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
-        tmp.write_text(json.dumps(blob), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(self.state_path, json.dumps(blob))
 
     def load(self) -> bool:
         """Restore the persisted state if there is one; the mood then relaxes over the downtime.
@@ -156,7 +158,7 @@ class CharacterEngine:
             return False
         try:
             blob = json.loads(path.read_text(encoding="utf-8"))
-            neuro = NeuroState.from_dict(blob["neuro"])
+            neuro = NeuroState.from_dict(blob["neuro"], self.config.neurochem)
             viewers = {k: ViewerSeen(*v) for k, v in blob.get("viewers", {}).items()}
             recs = [recommendation_from_dict(r) for r in blob.get("recommendations", [])]
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -201,12 +203,34 @@ class CharacterEngine:
                 "neurochemicals": levels,
                 "baseline": dict(self.config.neurochem.baseline),
                 "valence_avg": round(self.neuro.state.valence_avg, 4),
+                "chat_mix": {k: round(self.neuro.state.fast.mean(k), 4) for k in MIX_TERMS},
+                "chat_rate_msgs_s": round(self.neuro.state.fast.rate(), 3),
                 "pad": pad.to_dict(),
                 "expression": self.expression.label,
                 "expression_since": self.expression.since,
                 "sampling": sampling_from(self.neuro.state.levels, self.config.sampling).to_dict(),
                 "conditioning": conditioning_tokens(self.neuro.state.levels, self.expression.label),
             }
+
+    def mood_snapshot(self) -> dict[str, Any]:
+        """:meth:`mood_state` when the lock is free, else the last one computed. Never waits:
+        the loop thread must not block on the lock a batch holds through memory searches."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self._mood_cache = self.mood_state()
+            finally:
+                self._lock.release()
+        return self._mood_cache
+
+    def recommendation_snapshot(self) -> Recommendation | None:
+        """:meth:`next_recommendation` without waiting for the lock (loop-safe, like
+        :meth:`mood_snapshot`)."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self._rec_cache = self.next_recommendation()
+            finally:
+                self._lock.release()
+        return self._rec_cache
 
     def update_emotion(self, emotion: str | None = None, intensity: float = 0.5, *,
                        dopamine: float | None = None, serotonin: float | None = None,
@@ -222,15 +246,14 @@ class CharacterEngine:
         with self._lock:
             now = self.clock()
             if emotion:
-                terms = EMOTION_STIMULI.get(emotion.lower())
-                if terms is None:
-                    raise ValueError(f"unknown emotion {emotion!r}; known: {sorted(EMOTION_STIMULI)}")
-                stim = Stimulus(**{t: float(intensity) for t in terms})
-                cue = {"positive": "joy", "hype": "joy", "negative": "sadness", "anger": "anger", "toxic": "fear"}
-                label = next((cue[t] for t in terms if t in cue), None)
+                spec = EMOTION_IMPULSES.get(emotion.lower())
+                if spec is None:
+                    raise ValueError(f"unknown emotion {emotion!r}; known: {sorted(EMOTION_IMPULSES)}")
+                impulses, label = spec
+                for chem, direction in impulses:
+                    self.neuro.impulse(chem, direction * float(intensity), now)
                 if label:
                     self._cue = (label, float(intensity), now)
-                self.neuro.apply(stim, now)
             for chem, value in (("dopamine", dopamine), ("serotonin", serotonin), ("cortisol", cortisol),
                                 ("oxytocin", oxytocin)):
                 if value is None:
@@ -275,7 +298,7 @@ class CharacterEngine:
         viewer = m.viewer_key
         verdict = self.spam.check(viewer, m.text, now)
         injection = looks_like_injection(m.text, r)
-        stim = stimulus_from(m, r, spam=verdict.spam)
+        stim = stimulus_from(m, r, spam=verdict.spam, addressed=addresses(m, cfg.name) is not None)
         self.neuro.apply(stim, now)
         if stim.cue and stim.cue_strength >= 0.5:
             self._cue = (stim.cue, stim.cue_strength, now)

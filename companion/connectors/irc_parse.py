@@ -11,6 +11,8 @@ _UNESCAPE = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 _ESCAPE = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
 _COMMAND_RE = re.compile(r"^(?:[A-Za-z]+|\d{3})$")
 MAX_LINE_BYTES = 16 * 1024  # tags may take 8191 bytes, the rest 512; leave room for Twitch's extras
+# ASCII digits only: str.isdigit() is also true for "²" and "١٢٣", which int() then rejects or reads.
+_ASCII_INT = re.compile(r"[0-9]{1,9}")
 
 
 class IrcParseError(ValueError):
@@ -155,6 +157,11 @@ def parse_badges(value: str) -> dict[str, str]:
     return out
 
 
+def is_ascii_int(value: str) -> bool:
+    """True for 1-9 ASCII digits: what Twitch sends in numeric tags, bounded so ``int`` is cheap."""
+    return _ASCII_INT.fullmatch(value) is not None
+
+
 def parse_emote_ranges(value: str) -> list[tuple[int, int, str]]:
     """``25:0-4,12-16/1902:6-10`` -> ``[(0, 4, "25"), (6, 10, "1902"), (12, 16, "25")]``.
 
@@ -170,7 +177,7 @@ def parse_emote_ranges(value: str) -> list[tuple[int, int, str]]:
             raise IrcParseError(f"bad emotes group {group[:40]!r}")
         for rng in ranges.split(","):
             a, sep2, b = rng.partition("-")
-            if not sep2 or not a.isdigit() or not b.isdigit() or int(b) < int(a):
+            if not sep2 or not is_ascii_int(a) or not is_ascii_int(b) or int(b) < int(a):
                 raise IrcParseError(f"bad emote range {rng[:40]!r}")
             spans.append((int(a), int(b), emote_id))
     spans.sort()

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import logging
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -25,6 +26,13 @@ log = logging.getLogger(__name__)
 
 # Python's csv module refuses fields over 128 kB by default; chat lines can be long and hostile.
 csv.field_size_limit(10 * 1024 * 1024)
+
+
+# Timestamps a chat message can have: the epoch up to the year 2100 (the webhook uses the same).
+MIN_TS = 0.0
+MAX_TS = 4_102_444_800.0
+# Bits in one cheer: Twitch's own limit is far lower; this keeps ints bounded for every stage.
+MAX_BITS = 10_000_000
 
 
 @dataclass(slots=True)
@@ -57,8 +65,13 @@ def parse_ts(value: Any) -> float:
             ts = dt.timestamp()
     else:
         raise BadRecord("ts must be a number or an ISO-8601 string")
+    if not math.isfinite(ts):
+        raise BadRecord("ts must be a finite number")
     # Millisecond epochs are common in exported logs.
-    return ts / 1000.0 if ts > 1e11 else ts
+    ts = ts / 1000.0 if ts > 1e11 else ts
+    if not MIN_TS <= ts <= MAX_TS:
+        raise BadRecord(f"ts out of range ({MIN_TS:.0f}..{MAX_TS:.0f} epoch seconds)")
+    return ts
 
 
 def _kind(value: Any) -> MessageKind:
@@ -102,10 +115,14 @@ def message_from_mapping(row: dict[str, Any], platform: str = "replay") -> ChatM
         msg.id = str(row["id"])[:128]
     bits = row.get("bits") or tags.get("bits")
     if bits not in (None, ""):
+        if isinstance(bits, float) and not bits.is_integer():
+            raise BadRecord("'bits' must be an integer")
         try:
             msg.bits = int(bits)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise BadRecord("'bits' must be an integer") from exc
+        if not 0 <= msg.bits <= MAX_BITS:
+            raise BadRecord(f"'bits' must be between 0 and {MAX_BITS}")
         if msg.kind is MessageKind.MESSAGE and msg.bits > 0:
             msg.kind = MessageKind.BITS
     mentions = row.get("mentions")
@@ -123,18 +140,36 @@ def _iter_jsonl(data: bytes, platform: str) -> Iterator[tuple[int, ChatMessage |
         except UnicodeDecodeError as exc:
             yield lineno, BadLine(lineno, f"invalid UTF-8 at byte {exc.start}")
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield lineno, BadLine(lineno, f"broken JSON: {exc.msg}")
-            continue
+        yield lineno, _jsonl_item(lineno, line, platform)
+
+
+def _reject_constant(name: str) -> Any:
+    raise BadRecord(f"non-standard JSON number {name}")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):  # 1e400 parses as inf, which no stage or JSON output can hold
+        raise BadRecord(f"number out of range {literal[:40]!r}")
+    return value
+
+
+def _jsonl_item(lineno: int, line: str, platform: str) -> ChatMessage | BadLine:
+    """One JSONL line as a message or a bad line. Every exception is this line's problem only:
+    a line that escaped here would end the generator and silently lose the rest of the file."""
+    try:
+        obj = json.loads(line, parse_constant=_reject_constant, parse_float=_finite_float)
         if not isinstance(obj, dict):
-            yield lineno, BadLine(lineno, "a line must be a JSON object")
-            continue
-        try:
-            yield lineno, message_from_mapping(obj, platform)
-        except BadRecord as exc:
-            yield lineno, BadLine(lineno, str(exc))
+            return BadLine(lineno, "a line must be a JSON object")
+        return message_from_mapping(obj, platform)
+    except BadRecord as exc:
+        return BadLine(lineno, str(exc))
+    except json.JSONDecodeError as exc:
+        return BadLine(lineno, f"broken JSON: {exc.msg}")
+    except RecursionError:
+        return BadLine(lineno, "JSON nested too deeply")
+    except Exception as exc:  # noqa: BLE001 - digit limits, overflow, odd types: count, go on
+        return BadLine(lineno, f"{type(exc).__name__}: {str(exc)[:120]}")
 
 
 def _iter_csv(data: bytes, platform: str) -> Iterator[tuple[int, ChatMessage | BadLine]]:
@@ -167,6 +202,8 @@ def _iter_csv(data: bytes, platform: str) -> Iterator[tuple[int, ChatMessage | B
             yield lineno, message_from_mapping(row, platform)
         except BadRecord as exc:
             yield lineno, BadLine(lineno, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one odd row must not end the file
+            yield lineno, BadLine(lineno, f"{type(exc).__name__}: {str(exc)[:120]}")
     for b in sorted(k for k in bad if k not in emitted_bad):
         yield b, bad[b]
 
@@ -287,6 +324,8 @@ class StdinSource:
             return message_from_mapping({"text": text}, self.platform)
         except BadRecord as exc:
             return BadLine(lineno, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one odd line must not end stdin
+            return BadLine(lineno, f"{type(exc).__name__}: {str(exc)[:120]}")
 
     async def close(self) -> None:
         self._closed = True

@@ -14,7 +14,7 @@ from companion.messages import ChatMessage, MessageKind
 from companion.text import normalize_text
 
 from .base import ModerationEvent, ModerationKind, RoomStateEvent, ServerNotice, SourceItem
-from .irc_parse import IrcMessage, IrcParseError, parse_badges, parse_emote_ranges
+from .irc_parse import IrcMessage, IrcParseError, is_ascii_int, parse_badges, parse_emote_ranges
 
 PLATFORM = "twitch"
 _ACTION = re.compile(r"^\x01ACTION (.*?)\x01?$", re.S)
@@ -38,17 +38,16 @@ class TwitchConvertError(IrcParseError):
 
 def _sent_ts(tags: dict[str, str], clock: Callable[[], float]) -> float:
     raw = tags.get("tmi-sent-ts", "")
-    if raw.isdigit():
+    # Milliseconds since the epoch: 13 digits until the year 2286; anything else is not Twitch's.
+    if raw.isascii() and raw.isdigit() and len(raw) <= 15:
         return int(raw) / 1000.0
     return clock()
 
 
 def _int_tag(tags: dict[str, str], key: str) -> int | None:
     raw = tags.get(key, "")
-    try:
-        return int(raw)
-    except ValueError:
-        return None
+    sign = raw[:1] == "-"
+    return (-1 if sign else 1) * int(raw[sign:]) if is_ascii_int(raw[sign:]) else None
 
 
 def _relocate_emotes(raw: str, clean: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -79,7 +78,7 @@ def _text_fields(raw_text: str, tags: dict[str, str]) -> dict:
     """Normalised text plus the emote spans that index into it."""
     try:
         spans = emotes_for(raw_text, tags.get("emotes", ""))
-    except IrcParseError:
+    except (IrcParseError, ValueError):
         spans = []  # a broken emotes tag costs the emote positions, not the message
     clean, truncated = normalize_text(raw_text)
     if clean != raw_text:
