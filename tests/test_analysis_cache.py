@@ -117,3 +117,29 @@ def test_cache_counters_in_metrics(pair):
     text = generate_latest(reg).decode()
     assert "companion_analysis_cache_hit_ratio" in text and "companion_analysis_cache_entries" in text
     assert f"companion_analysis_cache_hits_total {float(cached.text_cache.hits)}" in text
+
+
+def test_long_near_duplicates_share_one_analysis_but_short_ones_do_not(pair):
+    from companion.affect.analysis_cache import AnalysisCache
+
+    cached, _ = pair
+    cache = AnalysisCache(max_entries=64)
+    pasta = "chat please stop posting this copypasta in every single stream it is not funny anymore " * 3
+    texts = [pasta, pasta[:40] + "x" + pasta[41:], pasta[:100] + "!!" + pasta[102:],  # one wave
+             "the boss fight was insane tonight", "the boss fight was insane tonite",  # short: computed
+             "a completely different long message about the music in this part of the game " * 2]
+    lex = np.zeros((len(texts), 6), dtype=np.float32)
+    computed = []
+
+    def compute(idx):
+        computed.extend(idx)
+        enc = cached.encoder.encode([texts[i] for i in idx])
+        return enc.embedding, cached.heads.predict(enc.features, lex[idx])
+
+    emb, out = cache.model_outputs(texts, lex, compute)
+    assert sorted(computed) == [0, 3, 4, 5]
+    assert cache.near_hits == 2 and cache.hits == 2
+    assert np.array_equal(emb[1], emb[0]) and np.array_equal(out.toxicity[2], out.toxicity[0])
+    assert not np.array_equal(emb[5], emb[0])
+    cache.model_outputs([pasta[:7] + "zz" + pasta[9:]], lex[:1], compute)  # a later member of the wave
+    assert sorted(computed) == [0, 3, 4, 5] and cache.near_hits == 3

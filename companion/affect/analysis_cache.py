@@ -7,11 +7,18 @@ model: the MiniLM tokenizer lower-cases and splits on whitespace, so case and sp
 the encoder; the PAD refiner also reads the six lexicon features (VADER is case-sensitive), so
 those are part of the key. Everything that depends on context (mood tracker, novelty, per-user and
 channel state) is not cached: the analyser still runs it for every message.
+
+Long near-duplicates (a copypasta wave: the same few hundred characters with a few characters
+changed by each account) share one analysis: a text of at least ``near_min_chars`` characters
+whose folded key is within ``near_similarity`` (Indel ratio) of a cached text of the same wave
+(the shared :class:`companion.near_duplicates.NearDuplicateDetector`) gets that text's model
+outputs. At 0.95 over 64+ characters the texts differ by a few characters; their affect does not.
 """
 from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections import OrderedDict
 from typing import Callable, Sequence
 
@@ -19,6 +26,7 @@ import numpy as np
 
 from companion.affect.encoder import Encoded
 from companion.affect.heads import HeadOutputs
+from companion.near_duplicates import NearDuplicateDetector
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(HeadOutputs))
 DEFAULT_MAX_ENTRIES = 8192  # 943 float32 (3.8 KB) each: ~31 MB at most
@@ -36,10 +44,15 @@ class AnalysisCache:
     """LRU map from (normalised text, lexicon features) to one flat float32 row holding the
     embedding followed by every :class:`HeadOutputs` field, at most ``max_entries`` rows."""
 
-    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, near_min_chars: int = 64,
+                 near_similarity: float = 0.95) -> None:
         self.max_entries = max_entries
-        self.hits = 0
+        self.near_min_chars = near_min_chars
+        self.near_similarity = near_similarity
+        self.hits = 0  # lookups served without the models (exact and near-duplicate)
+        self.near_hits = 0  # of which near-duplicates of a cached long text
         self.misses = 0  # distinct texts computed
+        self._new_near()
         self._rows: OrderedDict[tuple[str, bytes], np.ndarray] = OrderedDict()
         self._layout: list[tuple[str, int, tuple[int, ...]]] | None = None  # field, width, row shape
         self._lock = threading.Lock()
@@ -56,6 +69,12 @@ class AnalysisCache:
     def clear(self) -> None:
         with self._lock:
             self._rows.clear()
+            self._new_near()
+
+    def _new_near(self) -> None:
+        self._near = NearDuplicateDetector(window_s=600.0, cluster_similarity=self.near_similarity,
+                                           min_chars=self.near_min_chars, per_viewer=0)
+        self._near_keys: dict[str, tuple[str, bytes]] = {}  # cluster key -> cache key of its text
 
     def analyse(self, texts: Sequence[str], lexicon: np.ndarray, encoder, heads) -> tuple[Encoded, HeadOutputs]:
         """``encoder.encode`` + ``heads.predict`` through the cache. The returned ``Encoded`` has the
@@ -79,6 +98,7 @@ class AnalysisCache:
         keys = [(normalise(t), lex[i].tobytes()) for i, t in enumerate(texts)]
         rows: list[np.ndarray | None] = [None] * len(keys)
         todo: dict[tuple[str, bytes], list[int]] = {}
+        now = time.monotonic()
         with self._lock:
             for i, k in enumerate(keys):
                 row = self._rows.get(k)
@@ -87,7 +107,7 @@ class AnalysisCache:
                     rows[i] = row
                 elif k in todo:
                     todo[k].append(i)
-                else:
+                elif len(k[0]) < self.near_min_chars or not self._near_hit(now, texts[i], k, i, rows, todo):
                     todo[k] = [i]
             self.hits += len(keys) - len(todo)
             self.misses += len(todo)
@@ -105,6 +125,29 @@ class AnalysisCache:
         return self._unflatten(np.stack(rows))
 
     # ------------------------------------------------------------------ internals
+    def _near_hit(self, now: float, text: str, key: tuple[str, bytes], i: int, rows: list, todo: dict) -> bool:
+        """Serve position ``i`` from a cached (or already pending) near-duplicate long text; when
+        there is none, make this text its wave's reference. Called with the lock held."""
+        cluster = self._near.observe(now, "", text).cluster
+        if cluster is None:
+            return False
+        first = self._near_keys.get(cluster.key)
+        if first is not None and first != key:
+            row = self._rows.get(first)
+            if row is not None:
+                rows[i] = row
+                self.near_hits += 1
+                return True
+            if first in todo:
+                todo[first].append(i)
+                self.near_hits += 1
+                return True
+        self._near_keys[cluster.key] = key
+        if len(self._near_keys) > 4 * self._near.max_clusters:  # forget waves the detector dropped
+            live = {c.key for c in self._near.clusters.values()}
+            self._near_keys = {c: k for c, k in self._near_keys.items() if c in live}
+        return False
+
     def _flatten(self, emb: np.ndarray, out: HeadOutputs) -> np.ndarray:
         parts = [("embedding", np.asarray(emb))] + [(f, np.asarray(getattr(out, f))) for f in _FIELDS]
         n = len(emb)
@@ -142,6 +185,9 @@ class AnalysisCacheCollector:
                                 value=c.max_entries)
         yield CounterMetricFamily("companion_analysis_cache_hits", "Messages whose model outputs came from the cache",
                                   value=c.hits)
+        yield CounterMetricFamily("companion_analysis_cache_near_duplicate_hits",
+                                  "Hits served from a near-duplicate long text (copypasta waves)",
+                                  value=c.near_hits)
         yield CounterMetricFamily("companion_analysis_cache_misses", "Distinct texts the models had to analyse",
                                   value=c.misses)
         yield GaugeMetricFamily("companion_analysis_cache_hit_ratio", "Hits / lookups since start",
