@@ -144,8 +144,10 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from memory_store.lmdb_check import CorruptStoreError
+
     try:
         return asyncio.run(run(args))
-    except ConfigError as exc:
+    except (ConfigError, CorruptStoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
