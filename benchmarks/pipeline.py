@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--e2e-pasta", type=int, default=3000)
     p.add_argument("--e2e-rate", type=float, default=200.0)
     p.add_argument("--e2e-paced-seconds", type=float, default=20.0)
+    p.add_argument("--analyzer-rounds", type=int, default=3, help="analyser-alone passes (0: skip)")
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     result: dict[str, Any] = {"machine": _machine()}
@@ -226,7 +227,9 @@ def main(argv: list[str] | None = None) -> None:
         result["ours"] = end_to_end(ours, args.e2e or ["unique", "real-chat", "copypasta", "paced"],
                                     args.e2e_unique, args.e2e_real or None, args.e2e_pasta,
                                     args.e2e_rate, args.e2e_paced_seconds)
-        result["ours"]["analyzer"] = _analyzer_only(ours, chat_messages(2000, seed=2))
+        if args.analyzer_rounds:
+            result["ours"]["analyzer"] = _analyzer_only(ours, chat_messages(2000, seed=2),
+                                                        rounds=args.analyzer_rounds)
         if not args.skip_baseline:
             from benchmarks.seed_baseline import SeedBaseline
 
@@ -237,8 +240,10 @@ def main(argv: list[str] | None = None) -> None:
                 "analyzer": _analyzer_only(base, btexts[:n], batch=1, rounds=1),
                 "throughput": asyncio.run(_run(base, btexts[n:], None, OverloadMode.BLOCK)),
             }
-            result["ratio"] = {"analyzer_msgs_per_s": round(
-                result["ours"]["analyzer"]["msgs_per_s"] / result["baseline"]["analyzer"]["msgs_per_s"], 1)}
+            result["ratio"] = {}
+            if "analyzer" in result["ours"]:
+                result["ratio"]["analyzer_msgs_per_s"] = round(
+                    result["ours"]["analyzer"]["msgs_per_s"] / result["baseline"]["analyzer"]["msgs_per_s"], 1)
             for mode in ("unique", "real-chat", "copypasta"):
                 if "msgs_per_s" in result["ours"].get(mode, {}):
                     result["ratio"][f"{mode}_vs_baseline_throughput"] = round(
