@@ -31,9 +31,12 @@ class HeldMessage:
     decision: Decision
     features: dict[str, float] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, text: bool = True) -> dict[str, Any]:
+        """The API view; ``text=False`` for the audit log, which keeps no chat text."""
         d = asdict(self)
         d.pop("features")
+        if not text:
+            d.pop("text")
         return d
 
     def to_state(self) -> dict[str, Any]:

@@ -93,7 +93,7 @@ class ModerationService:
         self.backends: dict[str, ModerationBackend] = {}
         self.stats = ModerationStats()
         self._seen: OrderedDict[str, _Seen] = OrderedDict()
-        self._by_user: dict[tuple[str, str], deque[str]] = {}
+        self._by_user: OrderedDict[tuple[str, str], deque[str]] = OrderedDict()
         self._mod_active: dict[str, float] = {}  # channel -> ts of the last human moderator label
         self._own: OrderedDict[str, float] = OrderedDict()  # message ids / viewer keys we acted on
         self._lock = threading.RLock()
@@ -159,7 +159,7 @@ class ModerationService:
         self.stats.held += 1
         if dropped is not None:
             self.stats.queue_dropped += 1
-            self.audit.write("queue_dropped", item=dropped.to_dict(), why="review queue full")
+            self.audit.write("queue_dropped", item=dropped.to_dict(text=False), why="review queue full")
         self._publish({"type": "held", "item": item.to_dict()})
 
     def _publish(self, item: dict[str, Any]) -> None:
@@ -294,7 +294,7 @@ class ModerationService:
                 outcome["why"] = f"no moderation backend for platform {sug.platform!r}"
             else:
                 outcome["executed"] = await self.run_action(sug)
-        self.audit.write("review", reviewer=reviewer, item=item.to_dict(), outcome=outcome)
+        self.audit.write("review", reviewer=reviewer, item=item.to_dict(text=False), outcome=outcome)
         self._learn(LabelledExample(
             channel=item.channel, message_id=item.message_id, removed=verdict == "deny",
             source=f"review_{verdict}", ts=time.time(), features=item.features))
@@ -311,8 +311,12 @@ class ModerationService:
         key = (message.channel, message.user.lower())
         ids = self._by_user.setdefault(key, deque(maxlen=RECENT_PER_USER))
         ids.append(message.id)
+        self._by_user.move_to_end(key)
         if message.user_id:
             self._by_user[(message.channel, f"id:{message.user_id}")] = ids
+            self._by_user.move_to_end((message.channel, f"id:{message.user_id}"))
+        while len(self._by_user) > RECENT_MESSAGES:
+            self._by_user.popitem(last=False)
         while len(self._seen) > RECENT_MESSAGES:
             mid, seen = self._seen.popitem(last=False)
             self._maybe_negative(mid, seen)
@@ -385,7 +389,7 @@ class ModerationService:
         for mid in ids:
             held = self.queue.remove_message(mid)
             if held is not None:
-                self.audit.write("review", reviewer="platform moderator", item=held.to_dict(),
+                self.audit.write("review", reviewer="platform moderator", item=held.to_dict(text=False),
                                  outcome={"decision": "deny", "executed": False, "why": "removed on the platform"})
                 self._publish({"type": "reviewed", "id": held.id, "decision": "deny"})
         if learned:
