@@ -104,3 +104,22 @@ def test_policy_from_character_json_and_moderation_file(tmp_path):
     f.write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         ModerationPolicy.from_file(f)
+
+
+def test_engine_reads_moderation_file_and_refuses_a_bad_one(tmp_path):
+    from companion.cli import build_parser
+    from companion.engine import ConfigError, Engine, EngineConfig
+    from pipelines.noop_analyzer import NoopAnalyzer
+
+    f = tmp_path / "mod.json"
+    f.write_text(json.dumps({"levels": {"profanity": 2}, "deny_action": "timeout"}))
+    args = build_parser().parse_args(["--moderation", str(f)])
+    assert args.moderation == f
+    engine = Engine(EngineConfig(data_dir=tmp_path / "d", moderation=f, memory=False, analytics=False,
+                                 dashboard=False), analyzer=NoopAnalyzer())
+    assert engine.character.moderator is engine.moderation  # one decision per message
+    assert engine.moderation.policy.levels["profanity"] == 2 and engine.moderation.policy.deny_action == "timeout"
+    f.write_text(json.dumps({"levels": {"profanity": 9}}))
+    with pytest.raises(ConfigError, match="profanity"):
+        Engine(EngineConfig(data_dir=tmp_path / "e", moderation=f, memory=False, analytics=False, dashboard=False),
+               analyzer=NoopAnalyzer())
