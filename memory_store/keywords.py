@@ -16,6 +16,11 @@ _MENTION = re.compile(r"@([A-Za-z0-9_]{2,25})")
 _HASHTAG = re.compile(r"#([A-Za-z][A-Za-z0-9_]{1,30})")
 _CAPWORD = re.compile(r"(?<![@#\w])([A-Z][a-z][A-Za-z'-]{1,24}(?:\s+[A-Z][a-z][A-Za-z'-]{1,24})*)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+# YAKE's cost grows faster than the text (a 500-character copypasta cost ~40x a chat line); the
+# topics of a long message are in its first sentences, so YAKE reads at most this much.
+MAX_TOPIC_CHARS = 240
+# Chat repeats itself: YAKE's phrases for recent texts are kept (bounded, oldest dropped first).
+PHRASE_CACHE_SIZE = 4096
 
 
 class KeywordExtractor:
@@ -25,16 +30,22 @@ class KeywordExtractor:
     def __init__(self, top: int = 3, max_ngram: int = 2, min_words: int = 3) -> None:
         self._yake = yake.KeywordExtractor(lan="en", n=max_ngram, top=top, dedupLim=0.7)
         self.min_words = min_words
+        self._phrases: dict[str, list] = {}  # insertion-ordered: the first key is the oldest
 
     def topics(self, text: str, exclude: set[str] | None = None) -> list[str]:
         words = [w for w in _WORD.findall(text) if w.lower() not in _EMOTES]
         if len(words) < self.min_words:
             return []
-        clean = _MENTION.sub(" ", text)
-        try:
-            pairs = self._yake.extract_keywords(clean)
-        except (ValueError, ZeroDivisionError, IndexError):
-            return []
+        clean = _MENTION.sub(" ", text[:MAX_TOPIC_CHARS])
+        pairs = self._phrases.get(clean)
+        if pairs is None:
+            try:
+                pairs = self._yake.extract_keywords(clean)
+            except (ValueError, ZeroDivisionError, IndexError):
+                pairs = []
+            self._phrases[clean] = pairs
+            if len(self._phrases) > PHRASE_CACHE_SIZE:
+                del self._phrases[next(iter(self._phrases))]
         out: list[str] = []
         for phrase, _ in pairs:
             p = phrase.lower().strip()
