@@ -39,11 +39,13 @@ def check_bind(host: str, api_token: str | None) -> None:
 
 
 def request_token(request: web.Request) -> str | None:
-    """The bearer token of a request; WebSockets may also pass ``?token=`` (browsers cannot set headers)."""
+    """The bearer token of a request. Only a WebSocket upgrade may pass it as ``?token=``
+    (browsers cannot set headers there); anywhere else a query-string token would end up in
+    logs and Referer headers, so it is not accepted. Nothing here logs it."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    if request.path.startswith("/ws"):
+    if request.headers.get("Upgrade", "").lower() == "websocket":
         return request.query.get("token")
     return None
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .auth import check_bind, security_headers, token_middleware
+from .guard import RequestGuard
 from .live import LiveFeed
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,11 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 def _bad(msg: str, status: int = 400) -> web.Response:
     return _json({"error": msg}, status=status)
+
+
+def _env_list(name: str) -> list[str]:
+    """A comma-separated allow-list from the environment (see docs/SECURITY.md)."""
+    return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
 
 
 class DashboardServer:
@@ -43,6 +51,8 @@ class DashboardServer:
         self.host = host
         self.port = port
         self.api_token = api_token or None
+        self.guard = RequestGuard(host, _env_list("COMPANION_ALLOWED_HOSTS"),
+                                  _env_list("COMPANION_ALLOWED_ORIGINS"))
         self.live = LiveFeed(engine, interval_s=push_interval_s)
         self.started_at = time.time()
         self._runner: web.AppRunner | None = None
@@ -51,7 +61,10 @@ class DashboardServer:
 
     # -- wiring ----------------------------------------------------------------------------
     def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[security_headers, token_middleware(self.api_token)],
+        # Outermost first: every answer gets the security headers; Host/Origin/Content-Type are
+        # checked before the token and before any route, including routes added later.
+        app = web.Application(middlewares=[security_headers, self.guard.middleware(),
+                                           token_middleware(self.api_token)],
                               client_max_size=1024 * 1024)
         app.router.add_get("/", self.index)
         app.router.add_get("/healthz", self.healthz)
@@ -174,9 +187,20 @@ class DashboardServer:
             return _bad("'k' must be an integer and 'since'/'until' epoch seconds")
         if not 1 <= k <= MAX_K:
             return _bad(f"'k' must be between 1 and {MAX_K}")
-        results = await asyncio.to_thread(
-            memory.search, q, viewer=request.query.get("viewer") or None, channel=request.query.get("channel") or None,
-            tier=request.query.get("tier") or None, since=since, until=until, k=k)
+        if not all(v is None or math.isfinite(v) for v in (since, until)):
+            return _bad("'since'/'until' must be finite epoch seconds")
+        from memory_store.records import TIERS
+
+        tier = request.query.get("tier") or None
+        if tier is not None and tier not in TIERS:
+            return _bad(f"'tier' must be one of {', '.join(TIERS)}")
+        try:
+            results = await asyncio.to_thread(
+                memory.search, q, viewer=request.query.get("viewer") or None,
+                channel=request.query.get("channel") or None,
+                tier=tier, since=since, until=until, k=k)
+        except ValueError as exc:  # e.g. tier=bogus: the caller's mistake, not a server error
+            return _bad(str(exc)[:200])
         return _json({"query": q, "k": k, "results": [r.to_dict() if hasattr(r, "to_dict") else r for r in results]})
 
     async def send_reply(self, request: web.Request) -> web.Response:

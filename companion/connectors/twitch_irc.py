@@ -10,12 +10,14 @@ a refused or impossible send raises, it is never dropped silently.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import random
 import time
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Awaitable, Callable, Mapping
+from urllib.parse import urlsplit
 
 import websockets
 from websockets.asyncio.client import connect as ws_connect
@@ -70,6 +72,20 @@ def normalize_channel(name: str) -> str:
     return chan
 
 
+def _cleartext_remote(url: str) -> bool:
+    """True for a ``ws://`` URL whose host is not this machine (a token there is sniffable)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "ws":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
 @dataclass(slots=True)
 class TwitchConfig:
     """Connection settings. ``token`` is a :class:`Secret` so it never shows in a repr or a log."""
@@ -88,6 +104,9 @@ class TwitchConfig:
             self.token = Secret(str(self.token))
         if self.token and not self.nick:
             raise ValueError("TWITCH_OAUTH_TOKEN needs TWITCH_NICK (the bot account's login)")
+        if self.token and _cleartext_remote(self.url):
+            raise ValueError("refusing to send TWITCH_OAUTH_TOKEN over cleartext ws:// to a "
+                             "non-loopback host; use wss:// (TWITCH_IRC_URL)")
 
     @property
     def anonymous(self) -> bool:
@@ -115,6 +134,11 @@ class _Outgoing:
     chunks: list[str]
     reply_to_id: str | None
     done: asyncio.Future = field(repr=False)
+
+    def abandoned(self) -> bool:
+        """The caller gave up (its wait timed out and the dashboard answered 503, which cancels
+        ``done``): such a reply must never be sent later."""
+        return self.done.done()
 
 
 class TwitchIRCClient:
@@ -443,10 +467,16 @@ class TwitchIRCClient:
         tags = {"reply-parent-msg-id": item.reply_to_id} if item.reply_to_id else None
         remaining = list(item.chunks)
         while remaining:
+            if item.abandoned():
+                self.stats.send_failed += 1
+                _log.info("twitch: a reply to #%s was abandoned by its caller; not sent", item.channel)
+                return
             ev = self._channel_joined.setdefault(item.channel, asyncio.Event())
             await ev.wait()
             limit = TWITCH_CHAT_LIMIT_PRIVILEGED if item.channel in self.privileged else TWITCH_CHAT_LIMIT
             await self.chat_limiter.acquire(limit)
+            if item.abandoned():
+                continue  # checked again at the top: never send after the caller's timeout
             ws = self._ws
             if ws is None or not ev.is_set():
                 continue  # dropped while waiting: wait for the rejoin, then retry
