@@ -49,11 +49,9 @@ class Calibrator:
             cal = self.channels.get(example.channel)
             if cal is None:
                 cal = self.channels[example.channel] = ChannelCalibration(_new_model(self.settings.learning_rate))
-            # Online class balancing: a channel's labels are lopsided (few removals among many
-            # implicit "left standing"), and unbalanced SGD would just learn the majority.
-            total, own = cal.removed + cal.kept, cal.removed if example.removed else cal.kept
-            balance = min(10.0, max(0.1, (total + 1.0) / (2.0 * (own + 0.5))))
-            cal.model.learn_one(example.features, bool(example.removed), w=float(example.weight) * balance)
+            # No class re-weighting: p(removed) keeps the channel's own base rate, so "act when
+            # p >= act_above" means "more likely removed than kept here".
+            cal.model.learn_one(example.features, bool(example.removed), w=float(example.weight))
             cal.examples += 1
             if example.removed:
                 cal.removed += example.weight

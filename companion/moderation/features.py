@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from companion.records import TOXICITY_CATEGORIES, TOXICITY_TARGETS, Toxicity
+from companion.records import TOXICITY_CATEGORIES, TOXICITY_TARGETS, AnalysisRecord, Toxicity
 
 
 @dataclass(slots=True)
@@ -30,6 +30,21 @@ class ToxicityView:
         x["score"] = float(self.score)
         x["flagged"] = 1.0 if self.flagged else 0.0
         return x
+
+
+def record_features(record: AnalysisRecord | None) -> dict[str, float]:
+    """Features for the per-channel calibration: the toxicity view's :meth:`ToxicityView.vector`
+    plus the record's negative sentiment and its anger, annoyance and disgust scores (other
+    heads of the same encoder pass, which carry flaming that the toxicity head scores low)."""
+    x = view_of(record.toxicity if record is not None else None).vector()
+    if record is None:
+        return x
+    sent = record.sentiment.score if record.sentiment is not None else None
+    x["sent_negative"] = max(0.0, -float(sent)) if sent is not None else 0.0
+    scores = record.emotions.scores if record.emotions is not None else None
+    for emo in ("anger", "annoyance", "disgust"):
+        x[f"emo_{emo}"] = float(scores.get(emo, 0.0)) if scores else 0.0
+    return x
 
 
 def view_of(tox: Toxicity | None) -> ToxicityView:

@@ -9,7 +9,7 @@ from collections import defaultdict, deque
 from companion.messages import ChatMessage
 from companion.moderation.calibration import Calibrator
 from companion.moderation.decision import Decision
-from companion.moderation.features import ToxicityView, view_of
+from companion.moderation.features import ToxicityView, record_features, view_of
 from companion.moderation.levels import category_decision
 from companion.moderation.policy import SEVERITY, ModerationPolicy
 from companion.records import AnalysisRecord
@@ -35,12 +35,19 @@ class Moderator:
                spam_repeats: int = 0) -> Decision:
         """The decision for one message (``allow`` when it is fine)."""
         view = view_of(record.toxicity if record is not None else None)
-        decision = self.judge(message.channel, view)
+        return self.decide_view(message, view, record_features(record), ts, spam_repeats)
+
+    def decide_view(self, message: ChatMessage, view: ToxicityView, features: dict[str, float], ts: float,
+                    spam_repeats: int = 0) -> Decision:
+        """:meth:`decide` on an already extracted view and calibration features."""
+        decision = self.judge(message.channel, view, features)
         with self._lock:
             return self._with_history(message.viewer_key, decision, ts, spam_repeats)
 
-    def judge(self, channel: str, view: ToxicityView) -> Decision:
-        """Stateless part: the policy on the category vector, the analyser's flag, calibration."""
+    def judge(self, channel: str, view: ToxicityView, features: dict[str, float] | None = None) -> Decision:
+        """Stateless part: the policy on the category vector, the analyser's flag, calibration
+        (on ``features``, :func:`~companion.moderation.features.record_features`; default: the
+        view's own vector)."""
         policy = self.policy
         decision = category_decision(policy, view)
         if view.flagged and SEVERITY[decision.action] < SEVERITY["delete"] and view.derived:
@@ -54,7 +61,7 @@ class Moderator:
                 reason=f"flagged by the analyser (toxicity {view.score:.2f}) but no category is over its "
                        "level's threshold: held for review")
         if self.calibrator is not None:
-            decision = self.calibrator.adjust(channel, view.vector(), decision)
+            decision = self.calibrator.adjust(channel, features if features is not None else view.vector(), decision)
         return decision
 
     def _with_history(self, viewer: str, decision: Decision, ts: float, spam_repeats: int) -> Decision:

@@ -68,7 +68,7 @@ class CalibrationSettings(BaseModel):
     act_action: Literal["hold", "delete"] = "delete"
     learning_rate: float = Field(default=0.3, gt=0.0)
     implicit_negative_after_s: float = Field(default=300.0, gt=0.0)  # unremoved this long = acceptable
-    implicit_negative_weight: float = Field(default=0.2, ge=0.0, le=1.0)
+    implicit_negative_weight: float = Field(default=1.0, ge=0.0, le=1.0)
     max_examples: int = Field(default=20000, ge=100)  # per channel, oldest dropped
 
 

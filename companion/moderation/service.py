@@ -24,7 +24,7 @@ from companion.moderation.audit import AuditLog
 from companion.moderation.calibration import Calibrator
 from companion.moderation.decision import Decision
 from companion.moderation.feedback import FeedbackStore, LabelledExample
-from companion.moderation.features import view_of
+from companion.moderation.features import ToxicityView, record_features, view_of
 from companion.moderation.moderator import Moderator
 from companion.moderation.policy import ModerationPolicy
 from companion.moderation.review_queue import HeldMessage, ReviewQueue
@@ -135,8 +135,13 @@ class ModerationService:
                 spam_repeats: int = 0) -> list[ModerationSuggestion]:
         """Decide one message; holds go to the review queue. The same signature as the character
         engine's moderator, which this replaces. Thread-safe."""
-        decision = self.moderator.decide(message, record, ts, spam_repeats)
-        features = view_of(record.toxicity if record is not None else None).vector()
+        view = view_of(record.toxicity if record is not None else None)
+        return self.suggest_features(message, view, record_features(record), ts, spam_repeats)
+
+    def suggest_features(self, message: ChatMessage, view: ToxicityView, features: dict[str, float], ts: float,
+                         spam_repeats: int = 0) -> list[ModerationSuggestion]:
+        """:meth:`suggest` on an already extracted view and features (benchmarks replay these)."""
+        decision = self.moderator.decide_view(message, view, features, ts, spam_repeats)
         with self._lock:
             self.stats.decided += 1
             self._remember(message, ts, features)
@@ -226,7 +231,8 @@ class ModerationService:
         with self._lock:
             now = time.time()
             self._own[sug.message_id] = now
-            self._own[f"{sug.platform}:{sug.user_id or sug.user.lower()}"] = now
+            if sug.action == "timeout":
+                self._own[f"{sug.platform}:{sug.user_id or sug.user.lower()}"] = now
             while len(self._own) > 5000:
                 self._own.popitem(last=False)
         try:
