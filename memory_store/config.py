@@ -21,13 +21,20 @@ class MemoryConfig:
     consolidation_importance_weight: float = 0.6
     consolidation_access_weight: float = 0.4
     access_scale: float = 5.0
-    promote_threshold: float = 0.3
+    # 0.18 = importance 0.3 with no recalls: a line with three content words ("tomatoes and
+    # way too many courgettes") is kept; "lol gg" expires (benchmarks.long_conversation).
+    promote_threshold: float = 0.18
 
     # Ebbinghaus decay R = exp(-t / S). S0 = base * (1 + gain * importance); S *= growth on recall.
     base_stability_s: float = DAY
     importance_stability_gain: float = 9.0
     recall_growth: float = 2.0
     prune_threshold: float = 0.01  # long-term memories with R * importance below this are pruned
+    # ... but only trivial ones (importance below keep_importance, the promotion level) while the store is under
+    # capacity: what a viewer said months ago must still be findable. Over capacity, the
+    # lowest R * importance go first whatever their importance.
+    keep_importance: float = 0.3
+    long_term_capacity: int = 5_000_000
 
     # Retrieval score = w_rel * cosine + w_rec * R + w_imp * importance (Generative Agents).
     w_relevance: float = 1.0
@@ -45,14 +52,19 @@ class MemoryConfig:
 
     # Hybrid retrieval (text queries): weighted reciprocal-rank fusion of the dense (full score),
     # lexical (BM25) and graph (entities/people named in the query, and the asker) lists.
-    # fusion = sum_l w_l * (rrf_k + 1) / (rrf_k + rank_l); chosen on benchmarks.long_conversation.
+    # fusion = sum_l w_l * (rrf_k + 1) / (rrf_k + rank_l); chosen on the dev split of
+    # ``python -m benchmarks.long_conversation --tune`` (see docs/BENCHMARKS.md).
     hybrid: bool = True
-    rrf_k: float = 60.0
+    rrf_k: float = 10.0
     w_dense: float = 1.0
     w_lexical: float = 1.0
     w_graph: float = 0.5
     w_asker: float = 1.0
     fusion_depth: int = 50  # candidates taken from each list
+    # The dense list of a hybrid search ranks by relevance plus its own prior (dev chose recency
+    # 0.5, one question ahead of 0.0/0.1; importance is lighter than plain search's).
+    hybrid_w_recency: float = 0.5
+    hybrid_w_importance: float = 0.1
     faiss_threads: int = 0  # 0 = leave FAISS's default
 
     # Episodes: a stream segment closes after a silence, a maximum length or a mood shift.

@@ -16,7 +16,7 @@ come first. Every hit keeps relevance/recency/importance and adds dense/lexical/
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -56,6 +56,7 @@ class HybridParts:
     lexical: LexicalIndex
     graph: KnowledgeGraph
     prior: PriorCache
+    dense_prior: PriorCache  # the same bound under the hybrid prior weights
     cfg: MemoryConfig
     viewers_named: Callable[[str], list[str]]
 
@@ -120,14 +121,17 @@ def hybrid_search(parts: HybridParts, qv: np.ndarray, text: str, f: Filters, k: 
     tq = parse_time(text, now)
     lists: list[tuple[np.ndarray, float]] = []
     graph_w: dict[int, float] = {}
-    dense = search_rows(t, parts.index, qv, f, depth, now, cfg, parts.prior)
+    # The dense lists rank by relevance plus the lighter hybrid prior (a copy of the config).
+    dcfg = replace(cfg, w_recency=cfg.hybrid_w_recency, w_importance=cfg.hybrid_w_importance)
+    dense = search_rows(t, parts.index, qv, f, depth, now, dcfg, parts.dense_prior)
     lists.append((dense.rows, cfg.w_dense))
     win = _window(parts, tq, f, now)
     if win is not None:
         since = win[0] if f.since is None else max(win[0], f.since)
         until = win[1] if f.until is None else min(win[1], f.until)
         fw = Filters(f.viewer, f.channel, f.tier, since, until)
-        lists.append((search_rows(t, parts.index, qv, fw, depth, now, cfg, parts.prior).rows, cfg.w_dense))
+        lists.append((search_rows(t, parts.index, qv, fw, depth, now, dcfg, parts.dense_prior).rows,
+                      cfg.w_dense))
     lex_text = text.lower().replace(tq.phrase, " ") if tq.phrase else text
     allowed = None
     if f.any:
@@ -157,7 +161,7 @@ def hybrid_search(parts: HybridParts, qv: np.ndarray, text: str, f: Filters, k: 
             per_viewer[asker] = (w0[0] + cfg.w_asker, w0[1])
         for v, (w_list, w_part) in per_viewer.items():
             fv = Filters(v, f.channel, f.tier, f.since, f.until)
-            rows = search_rows(t, parts.index, qv, fv, depth, now, cfg, parts.prior).rows
+            rows = search_rows(t, parts.index, qv, fv, depth, now, dcfg, parts.dense_prior).rows
             lists.append((rows, w_list))
             if w_part > 0:
                 for r in rows.tolist():
@@ -183,6 +187,10 @@ def hybrid_search(parts: HybridParts, qv: np.ndarray, text: str, f: Filters, k: 
     if win is not None:
         ts = t.ts[union]
         inside = (ts >= win[0]) & (ts <= win[1])
-    order = np.lexsort((-dscore, -fusion, ~inside))[:k]
+    order = np.lexsort((-dscore, -fusion, ~inside))
+    # A line repeated by many chatters ("big brain move") is one result, not ten.
+    hashes = parts.lexical.texthash[t.mem_id[union[order]]]
+    _, first = np.unique(hashes, return_index=True)
+    order = order[np.sort(first)][:k]
     return Fused(union[order], fusion[order], rel[order], rec[order], imp[order], dscore[order],
                  lexp[order], gp[order], fusion[order], tq)

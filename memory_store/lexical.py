@@ -70,8 +70,8 @@ class LexicalHits:
 class LexicalIndex:
     """See the module docstring. Not thread-safe on its own: the store's lock guards it."""
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75, common_df: float = 0.1,
-                 common_min_docs: int = 50_000) -> None:
+    def __init__(self, k1: float = 1.2, b: float = 0.75, common_df: float = 0.02,
+                 common_min_docs: int = 10_000) -> None:
         self.k1, self.b = k1, b
         # Terms in more than ``common_df`` of a large store score near zero and would make
         # every query scan a huge postings list: they are skipped (stop words the data found).
@@ -82,6 +82,8 @@ class LexicalIndex:
         self._df: list[int] = []
         self.doclen = np.zeros(1024, dtype=np.float32)
         self.id2row = np.full(1024, -1, dtype=np.int64)
+        # A hash of each memory's normalised words: search results collapse repeated lines.
+        self.texthash = np.zeros(1024, dtype=np.int64)
         self.docs = 0
         self.total_len = 0.0
 
@@ -93,14 +95,22 @@ class LexicalIndex:
         d[: len(self.doclen)] = self.doclen
         r = np.full(new, -1, dtype=np.int64)
         r[: len(self.id2row)] = self.id2row
-        self.doclen, self.id2row = d, r
+        h = np.zeros(new, dtype=np.int64)
+        h[: len(self.texthash)] = self.texthash
+        self.doclen, self.id2row, self.texthash = d, r, h
 
-    def add(self, mid: int, row: int, text: str, entities: list[str] | tuple = ()) -> None:
-        """Index one memory (its words and its entity names)."""
-        terms = tokenize(text) + [entity_term(e) for e in entities]
+    def add(self, mid: int, row: int, text: str, entities: list[str] | tuple = (),
+            postings: bool = True) -> None:
+        """Index one memory (its words and its entity names). With ``postings`` False only its
+        row and text hash are kept (episode summaries: their words repeat their messages')."""
+        words = tokenize(text)
         self._grow(mid)
         if self.id2row[mid] >= 0:
             self.remove(mid)
+        self.texthash[mid] = hash(" ".join(_TOKEN.findall(text.lower())))
+        if not postings:
+            return
+        terms = words + [entity_term(e) for e in entities]
         counts: dict[str, int] = {}
         for t in terms:
             counts[t] = counts.get(t, 0) + 1
@@ -142,6 +152,7 @@ class LexicalIndex:
         avgdl = self.total_len / n
         size = max(n_rows, int(self.id2row.max()) + 1 if len(self.id2row) else 0)
         acc = np.zeros(size, dtype=np.float64)
+        seen = np.zeros(size, dtype=bool)
         touched: list[np.ndarray] = []
         for t in dict.fromkeys(terms):
             tid = self.vocab.get(t)
@@ -162,10 +173,11 @@ class LexicalIndex:
             idf = np.log1p((n - df + 0.5) / (df + 0.5))
             dl = self.doclen[ids]
             acc[rows] += idf * tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * dl / avgdl))
-            touched.append(rows)
+            touched.append(rows[~seen[rows]])  # each row once, without sorting
+            seen[rows] = True
         if not touched:
             return empty
-        cand = np.unique(np.concatenate(touched)) if len(touched) > 1 else touched[0]
+        cand = np.concatenate(touched) if len(touched) > 1 else touched[0]
         sc = acc[cand]
         if len(cand) > k:
             top = np.argpartition(-sc, k - 1)[:k]

@@ -67,6 +67,7 @@ class MemoryStore:
         self.keywords = KeywordExtractor()
         self.lexical = LexicalIndex()
         self.prior = PriorCache()
+        self.dense_prior = PriorCache()  # the same, under the hybrid search's prior weights
         self._platforms: set[str] = set()
         self.episode_tracker = EpisodeTracker(self.cfg)
         self._short: dict[str, deque[int]] = {}
@@ -119,7 +120,7 @@ class MemoryStore:
         # BM25 postings are rebuilt from the LMDB texts, like the vectors.
         for mid, row in items:
             rec = recs[mid]
-            self.lexical.add(mid, row, rec.text, rec.entities)
+            self.lexical.add(mid, row, rec.text, rec.entities, postings=rec.kind != "episode")
         new_rows = np.array([self.table.row_of[r.id] for r in rest if r.has_vec], dtype=np.int64)
         if self.index.trained:
             self.index.add(new_rows, self.table.vectors[new_rows])
@@ -340,8 +341,9 @@ class MemoryStore:
                 mat[j] = v
         self.table.set_rows(rows, recs, mat)
         for r, row in zip(recs, rows.tolist()):
-            self.lexical.add(r.id, row, r.text, r.entities)
+            self.lexical.add(r.id, row, r.text, r.entities, postings=r.kind != "episode")
         self.prior.touch(rows)
+        self.dense_prior.touch(rows)
         has = np.array([r.has_vec for r in recs], dtype=bool)
         self.index.add(rows[has], mat[has])
         for r in recs:
@@ -447,7 +449,12 @@ class MemoryStore:
             lt = alive & ~t.pinned[:n] & ((t.tier[:n] == TIERS.index("long_term"))
                                           | (t.tier[:n] == TIERS.index("episodic")))
             ps = decay.prune_score(now - t.last_recall[:n], t.stability[:n], t.importance[:n])
-            prune_rows = np.flatnonzero(lt & (ps < self.cfg.prune_threshold))
+            faded = lt & (ps < self.cfg.prune_threshold)
+            prune_rows = np.flatnonzero(faded & (t.importance[:n] < self.cfg.keep_importance))
+            over = int(lt.sum()) - len(prune_rows) - self.cfg.long_term_capacity
+            if over > 0:  # over capacity: the most faded go first, whatever their importance
+                rest = np.flatnonzero(lt & ~np.isin(np.arange(n), prune_rows))
+                prune_rows = np.concatenate([prune_rows, rest[np.argsort(ps[rest])[:over]]])
             promote = t.mem_id[promote_rows].tolist()
             drop = t.mem_id[np.concatenate([expire_rows, prune_rows])].tolist()
             with self.db.begin() as txn:
@@ -531,7 +538,7 @@ class MemoryStore:
             f = Filters(viewer, channel, tier, since, until)
             if text and text.strip():
                 parts = HybridParts(self.table, self.index, self.lexical, self.graph, self.prior,
-                                    self.cfg, self._viewers_named)
+                                    self.dense_prior, self.cfg, self._viewers_named)
                 s = hybrid_search(parts, qv, text, f, k, now, asker=asker,
                                   entities=self.keywords.entities(text))
                 extra = {"dense": s.dense, "lexical": s.lexical, "graph": s.graph, "fusion": s.fusion}
@@ -560,6 +567,7 @@ class MemoryStore:
                 self.table.stability[rows] = decay.reinforce(self.table.stability[rows], self.cfg)
                 self.table.last_recall[rows] = now
                 self.prior.touch(rows)
+                self.dense_prior.touch(rows)
                 self._dirty_recall.update(mids)
             return hits
 

@@ -18,7 +18,7 @@ def test_forget_viewer_everywhere(tmp_path):
     t = clock.t
     store.remember([
         event("my name is Zelda and I'm from Hyrule", user="zelda", ts=t, mid="z1", importance=0.9),
-        event("zelda short note", user="zelda", ts=t + 1, mid="z2", importance=0.0),
+        event("lol ok zelda", user="zelda", ts=t + 1, mid="z2", importance=0.0),
         event("@zelda hi there friend how are you", user="link", ts=t + 2, mid="l1", importance=0.6),
         event("I love the Master Sword a lot", user="zelda", ts=t + 3, mid="z3", sentiment=0.9,
               importance=0.95),

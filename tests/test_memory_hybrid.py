@@ -128,11 +128,11 @@ def test_graph_expansion_reaches_memories_linked_to_an_entity(tmp_path):
                           vec=near(q, 0.45, 5), importance=0.6, mid="plant")])
     question = "what has Mochi been up to?"
     emb.alias[question] = q
-    hits = {h.msg_id: h for h in store.search(question, k=5, reinforce=False)}
+    hits = {h.msg_id: h for h in store.search(question, k=10, reinforce=False)}
     assert "named" in hits and hits["named"].parts["graph"] == 1.0
     assert "plant" in hits and hits["plant"].parts["graph"] > 0 and hits["plant"].parts["lexical"] == 0
     store.cfg.w_graph = 0.0
-    assert "plant" not in {h.msg_id for h in store.search(question, k=5, reinforce=False)}
+    assert "plant" not in {h.msg_id for h in store.search(question, k=10, reinforce=False)}
     store.close()
 
 
