@@ -16,6 +16,7 @@ from companion.messages import MessageKind
 from tests.character_fakes import event
 
 CFG = CharacterConfig.from_dict()
+CHEMS = ("dopamine", "serotonin", "cortisol", "oxytocin")
 
 
 class Clock:
@@ -59,19 +60,86 @@ def test_half_lives_differ_per_chemical():
 
 
 @pytest.mark.parametrize("term,chem,gain", [
-    ("positive", "dopamine", "dopamine_positive"), ("hype", "dopamine", "dopamine_hype"),
-    ("warm", "oxytocin", "oxytocin_warm"), ("bond_event", "oxytocin", "oxytocin_event"),
-    ("toxic", "cortisol", "cortisol_toxic"), ("anger", "cortisol", "cortisol_anger"),
-    ("spam", "cortisol", "cortisol_spam"),
+    ("event_hype", "dopamine", "dopamine_hype"), ("bond_event", "oxytocin", "oxytocin_bond"),
+    ("insult", "cortisol", "cortisol_insult"),
 ])
-def test_step_response_matches_exact_impulse(term, chem, gain):
+def test_event_impulse_matches_exact_solution(term, chem, gain):
     n = fresh()
     before = dict(n.state.levels)
     n.apply(Stimulus(**{term: 1.0}), 0.0)
-    g = CFG.neurochem.gain[gain]
+    g = CFG.neurochem.event_gain[gain]
     assert n.state.levels[chem] == pytest.approx(1 - (1 - before[chem]) * math.exp(-g))
     for other in set(before) - {chem}:
         assert n.state.levels[other] == before[other]
+
+
+@pytest.mark.parametrize("term,chem,sign", [
+    ("positive", "dopamine", 1), ("hype", "dopamine", 1), ("negative", "dopamine", -1),
+    ("warm", "oxytocin", 1), ("toxic", "cortisol", 1), ("anger", "cortisol", 1),
+])
+def test_affect_terms_drive_over_time_not_instantly(term, chem, sign):
+    n = fresh()
+    before = dict(n.state.levels)
+    n.apply(Stimulus(**{term: 1.0}), 0.0)
+    assert n.state.levels == before  # a chat line is not an event: it joins the mix
+    for i in range(1, 60):
+        n.apply(Stimulus(**{term: 1.0}), i * 0.5)
+    moved = n.state.levels[chem] - before[chem]
+    assert sign * moved > 0.05
+    for other in set(before) - {chem, "serotonin"}:
+        assert n.state.levels[other] == pytest.approx(before[other])
+
+
+def _steady(rate: float, seconds: float = 600.0, **terms: float) -> dict[str, float]:
+    n = fresh()
+    for i in range(int(seconds * rate)):
+        n.apply(Stimulus(**terms), i / rate)
+    return dict(n.state.levels)
+
+
+def test_mood_follows_the_mix_not_the_volume():
+    """Ten times the messages with the same affect barely changes the mood and never pins it to
+    the ceiling; changing the mix at the same volume moves it a lot."""
+    happy_slow = _steady(0.5, positive=0.6, valence=0.5)
+    happy_busy = _steady(5.0, positive=0.6, valence=0.5)
+    sad_busy = _steady(5.0, negative=0.6, valence=-0.5)
+    base = CFG.neurochem.baseline["dopamine"]
+    assert happy_busy["dopamine"] < 0.85 and happy_busy["cortisol"] == pytest.approx(CFG.neurochem.baseline["cortisol"])
+    assert happy_busy["dopamine"] - happy_slow["dopamine"] < 0.12  # volume: bounded by the activity saturation
+    assert happy_slow["dopamine"] > base + 0.08
+    assert sad_busy["dopamine"] < base - 0.15  # mix: the same volume of sad chat pulls the other way
+    # 50 msgs/s is no different from 5 msgs/s
+    assert _steady(50.0, 60.0, positive=0.6)["dopamine"] == pytest.approx(_steady(5.0, 60.0, positive=0.6)["dopamine"], abs=0.03)
+
+
+def test_spam_share_below_tolerance_does_not_stress():
+    n, m = fresh(), fresh()
+    for i in range(600):
+        spam = i % 3 == 2  # a third of chat near-duplicates: ordinary
+        n.apply(Stimulus(positive=0.5, spam=1.0 if spam else 0.0), i * 0.2)
+        m.apply(Stimulus(spam=1.0), i * 0.2)  # a flood of copies
+    co = CFG.neurochem.baseline["cortisol"]
+    assert n.state.levels["cortisol"] == pytest.approx(co, abs=1e-6)
+    assert m.state.levels["cortisol"] > co + 0.15
+    assert m.state.levels["dopamine"] <= CFG.neurochem.baseline["dopamine"] + 1e-9  # copies never cheer
+
+
+def test_toxic_wave_is_one_event_and_rearms():
+    n = fresh()
+    co = CFG.neurochem.baseline["cortisol"]
+    n.apply(Stimulus(toxic=0.9), 0.0)
+    assert n.state.levels["cortisol"] == co  # one toxic line is not a wave
+    for i in range(1, 6):
+        n.apply(Stimulus(toxic=0.9), i * 0.5)
+    assert not n.state.wave_armed
+    jumped = n.state.levels["cortisol"]
+    assert jumped > co + 0.25
+    for i in range(6, 200):  # the wave goes on: no further impulses, only the drive
+        n.apply(Stimulus(toxic=0.9), i * 0.5)
+    assert not n.state.wave_armed
+    for i in range(200, 400):  # it ends: clean chat re-arms the latch
+        n.apply(Stimulus(positive=0.3), i * 0.5)
+    assert n.state.wave_armed
 
 
 def test_sustained_positive_chat_raises_serotonin_brief_does_not():
@@ -98,7 +166,8 @@ def test_bounds_under_random_barrage():
     for _ in range(2000):
         t += rng.random() * 5
         s = Stimulus(**{k: rng.random() * 3 for k in ("positive", "hype", "negative", "warm", "bond_event",
-                                                        "toxic", "anger", "spam")}, valence=rng.uniform(-3, 3))
+                                                        "toxic", "anger", "spam", "event_hype", "insult")},
+                     valence=rng.uniform(-3, 3))
         n.apply(s, t)
         if rng.random() < 0.1:
             n.nudge(rng.choice(list(n.state.levels)), rng.uniform(-2, 2), t)
@@ -135,7 +204,7 @@ def test_events_drive_oxytocin_and_toxicity_cortisol(tmp_path):
     assert after_sub["oxytocin"] > base["oxytocin"] + 0.1
     assert after_sub["dopamine"] > base["dopamine"]
     clock.t += 1
-    ch.process_batch([event("you are garbage", user="troll", toxicity=0.95, flagged=True, sentiment=-0.8,
+    ch.process_batch([event("Aiko you are garbage", user="troll", toxicity=0.95, flagged=True, sentiment=-0.8,
                             emotions={"anger": 0.8})])
     assert ch.mood_state()["neurochemicals"]["cortisol"] > base["cortisol"] + 0.3
 
@@ -215,7 +284,7 @@ def test_config_override_file_and_bad_values(tmp_path):
 
 
 def test_update_emotion_validation(tmp_path):
-    ch = CharacterEngine(tmp_path)
+    ch = CharacterEngine(tmp_path, clock=Clock())
     with pytest.raises(ValueError):
         ch.update_emotion("bogus")
     with pytest.raises(ValueError):
@@ -225,26 +294,40 @@ def test_update_emotion_validation(tmp_path):
 
 
 def test_exact_solution_matches_scipy_solve_ivp():
-    """Cross-check the closed form (with its <=1 s zero-order hold) against a numerical solve of
-    the same ODE with the valence average decaying continuously."""
+    """Cross-check the closed form (mid-step hold, steps <= 1 s) against a numerical solve of the
+    same ODE with the mixes' weights decaying continuously."""
     from scipy.integrate import solve_ivp
+
+    from companion.character.neurochem import activity
 
     nc = CFG.neurochem
     n = fresh()
     n.set_level("serotonin", 0.3, 0.0)
     n.set_level("dopamine", 0.9, 0.0)
-    n.state.valence_avg = 0.8
-    k = {c: math.log(2) / nc.half_life_s[c] for c in nc.half_life_s}
-    r, q, tau = nc.gain["serotonin_rate"], nc.gain["serotonin_drain"], nc.valence_tau_s
+    n.set_level("cortisol", 0.2, 0.0)
+    for i in range(40):  # build up both mixes, then let the drives fade
+        n.apply(Stimulus(positive=0.7, negative=0.2, warm=0.4, anger=0.3, toxic=0.1, valence=0.8), i * 0.25)
+    n.advance(10.0)
+    st = n.state
+    y0 = [st.levels[c] for c in CHEMS] + [st.fast.weight, st.slow.weight]
+    fm, v = {k: n.excess(k) for k in st.fast.sums}, st.slow.mean("valence")  # constant between messages
+    g, half = nc.gain, nc.rate_half_msgs_s
+    k = {c: math.log(2) / nc.half_life_s[c] for c in CHEMS}
 
     def rhs(t, y):
-        se, da, v = y
-        u, w = r * max(0.0, v), q * max(0.0, -v)
-        return [-k["serotonin"] * (se - nc.baseline["serotonin"]) + u * (1 - se) - w * se,
-                -k["dopamine"] * (da - nc.baseline["dopamine"]), -v / tau]
+        lv, wf, ws = dict(zip(CHEMS, y[:4])), y[4], y[5]
+        af = activity(wf / nc.fast_tau_s, half)
+        u = {"dopamine": af * (g["dopamine_positive"] * fm["positive"] + g["dopamine_hype"] * fm["hype"]),
+             "serotonin": af * g["serotonin_rate"] * max(0.0, v),
+             "cortisol": af * (g["cortisol_toxic"] * fm["toxic"] + g["cortisol_anger"] * fm["anger"]),
+             "oxytocin": af * g["oxytocin_warm"] * fm["warm"]}
+        w = {"dopamine": af * g["dopamine_negative"] * fm["negative"],
+             "serotonin": af * g["serotonin_drain"] * max(0.0, -v), "cortisol": 0.0, "oxytocin": 0.0}
+        d = [-k[c] * (lv[c] - nc.baseline[c]) + u[c] * (1 - lv[c]) - w[c] * lv[c] for c in CHEMS]
+        return d + [-wf / nc.fast_tau_s, -ws / nc.slow_tau_s]
 
-    sol = solve_ivp(rhs, (0, 400), [0.3, 0.9, 0.8], rtol=1e-9, atol=1e-12)
+    sol = solve_ivp(rhs, (10.0, 400.0), y0, rtol=1e-10, atol=1e-12)
     n.advance(400.0)
-    assert n.state.levels["serotonin"] == pytest.approx(sol.y[0, -1], abs=2e-3)
-    assert n.state.levels["dopamine"] == pytest.approx(sol.y[1, -1], abs=1e-9)
-    assert n.state.valence_avg == pytest.approx(sol.y[2, -1], rel=1e-9)
+    for i, c in enumerate(CHEMS):
+        assert n.state.levels[c] == pytest.approx(sol.y[i, -1], abs=1e-4), c
+    assert n.state.fast.weight == pytest.approx(sol.y[4, -1], rel=1e-6)

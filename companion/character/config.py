@@ -4,9 +4,12 @@ The defaults live in ``companion/character/character.json``. A partial copy at
 ``<data-dir>/character.json`` overrides them key by key (nested objects merge). Keys:
 
 * ``name`` / ``persona``: the character's name (direct-address detection) and persona line.
-* ``neurochem``: per-chemical ``baseline`` (0..1) and ``half_life_s``; ``gain`` per stimulus
-  (see :mod:`companion.character.neurochem` for the equations); ``valence_tau_s``, the time
-  constant of the slow chat-valence average that drives serotonin.
+* ``neurochem``: per-chemical ``baseline`` (0..1) and ``half_life_s``; ``gain``, the drive
+  rate (per second) of each affect term of the chat mix; ``event_gain``, the impulse gains of
+  events; ``fast_tau_s`` / ``slow_tau_s``, the time constants of the affect mixes;
+  ``rate_half_msgs_s``, the message rate at half activity; ``wave_on`` / ``wave_off`` /
+  ``wave_min_messages``, the toxic-wave latch; ``tolerance``, per affect term, the share of
+  chat that is still ordinary (see :mod:`companion.character.neurochem`).
 * ``expression``: hysteresis ``margin`` (PAD distance) and ``min_dwell_s``.
 * ``sampling``: ranges of the LLM sampling parameters derived from the mood.
 * ``pick``: score ``weights`` per reason, ``min_score`` to recommend, ``max_picks``, candidate
@@ -45,9 +48,15 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 class NeurochemConfig:
     baseline: dict[str, float]
     half_life_s: dict[str, float]
-    gain: dict[str, float]
-    valence_tau_s: float = 120.0
-    valence_alpha: float = 0.1
+    gain: dict[str, float]  # drive rates per second at full activity and mean affect 1
+    event_gain: dict[str, float]  # impulse gains of raids/subs/bits, insults and toxic waves
+    fast_tau_s: float = 30.0
+    slow_tau_s: float = 300.0
+    rate_half_msgs_s: float = 0.5
+    wave_on: float = 0.25
+    wave_off: float = 0.1
+    wave_min_messages: float = 4.0
+    tolerance: dict[str, float] = field(default_factory=dict)  # per affect term: ordinary share
 
 
 @dataclass(slots=True)

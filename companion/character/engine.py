@@ -34,6 +34,7 @@ from companion.character.recommender import build_recommendation, recall, recomm
 from companion.character.spam import SpamTracker
 from companion.character.stimulus import MIX_TERMS, stimulus_from
 from companion.atomic_file import write_atomic
+from companion.lru import LruDict
 from companion.recommendation import ModerationSuggestion, Recommendation, SkippedMessage
 from companion.records import Toxicity
 
@@ -117,7 +118,7 @@ class CharacterEngine:
         self._pool: dict[str, deque[Candidate]] = {}
         self._recent: dict[str, deque[Candidate]] = {}
         self._answered: OrderedDict[str, None] = OrderedDict()
-        self.viewers: dict[str, ViewerSeen] = {}
+        self.viewers: LruDict[str, ViewerSeen] = LruDict(MAX_VIEWERS)  # bounded: chat never ends
         self._recs: deque[Recommendation] = deque(maxlen=cfg.keep_recommendations)
         self._queues: list[asyncio.Queue] = []
         self._callbacks: list[RecommendationCallback] = []
@@ -172,7 +173,7 @@ class CharacterEngine:
             exp = blob.get("expression", {})
             self.expression.label = exp.get("label", "neutral")
             self.expression.since = float(exp.get("since", self.clock()))
-            self.viewers = viewers
+            self.viewers = LruDict(MAX_VIEWERS, sorted(viewers.items(), key=lambda kv: kv[1].last_seen))
             self._answered = OrderedDict((a, None) for a in blob.get("answered", []))
             self._recs.extend(recs)
         return True
