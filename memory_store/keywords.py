@@ -1,10 +1,14 @@
 """Offline topic and entity extraction for chat lines: YAKE keyphrases (statistical, no model
-download) for topics; @mentions, #hashtags and capitalised names for entities."""
+download) for topics, with game titles first and reaction words ("insane", "bro", "love") never
+a topic on their own; entities come from :mod:`memory_store.entities` (gazetteer, typos, naming
+cues, proper-noun shape)."""
 from __future__ import annotations
 
 import re
 
 import yake
+
+from memory_store.entities import default_extractor
 
 # Emotes read as capitalised words; keep them out of the entity list.
 _EMOTES = frozenset("""lul kekw pog pogchamp pogu kappa monkas pepehands pepelaugh omegalul
@@ -12,9 +16,13 @@ sadge copium catjam ez gg wp lol lmao rofl xd jebaited residentsleeper notliketh
 kreygasm trihard 4head feelsgoodman feelsbadman pepega widepeepohappy hypers ayaya""".split())
 _STOP_ENTITY = frozenset("""i i'm im i've my me you we they he she it the a an and but so if oh
 ok okay yes no yeah hey hi hello thanks thank what why how when where who this that chat""".split())
+# Reactions and intensifiers: a keyphrase made only of these (and stop words) is not a topic.
+_WEAK = frozenset("""insane crazy good great nice cool amazing awesome wild best bad worst love hate like
+beat bro bruh dude guys literally actually really honestly totally omg wow yes yeah fun funny hard
+easy lit fire based cringe sick dope rock rocks epic clean huge big little lot lots today tonight
+time thing things stuff way gonna wanna think know see look watch play playing stream""".split())
+_NOISE_WORDS = frozenset("omg omfg wtf lol lmao ngl tbh fr bro bruh".split())
 _MENTION = re.compile(r"@([A-Za-z0-9_]{2,25})")
-_HASHTAG = re.compile(r"#([A-Za-z][A-Za-z0-9_]{1,30})")
-_CAPWORD = re.compile(r"(?<![@#\w])([A-Z][a-z][A-Za-z'-]{1,24}(?:\s+[A-Z][a-z][A-Za-z'-]{1,24})*)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 # YAKE's cost grows faster than the text (a 500-character copypasta cost ~40x a chat line); the
 # topics of a long message are in its first sentences, so YAKE reads at most this much.
@@ -28,7 +36,9 @@ class KeywordExtractor:
     "lol gg" has no topic."""
 
     def __init__(self, top: int = 3, max_ngram: int = 2, min_words: int = 3) -> None:
-        self._yake = yake.KeywordExtractor(lan="en", n=max_ngram, top=top, dedupLim=0.7)
+        # Twice the candidates: the filters below drop reaction words and title fragments.
+        self._yake = yake.KeywordExtractor(lan="en", n=max_ngram, top=2 * top, dedupLim=0.7)
+        self.top = top
         self.min_words = min_words
         self._phrases: dict[str, list] = {}  # insertion-ordered: the first key is the oldest
 
@@ -46,16 +56,26 @@ class KeywordExtractor:
             self._phrases[clean] = pairs
             if len(self._phrases) > PHRASE_CACHE_SIZE:
                 del self._phrases[next(iter(self._phrases))]
-        out: list[str] = []
+        ents = default_extractor().extract(text)
+        titles = [e.name for e in ents if e.kind == "game"]
+        out: list[str] = list(titles)
+        # People and pets are entities, not topics ("mochi loves" is not a subject of talk).
+        names = {w for e in ents if e.kind in ("name", "pet", "proper", "person") for w in e.name.split()}
         for phrase, _ in pairs:
-            p = phrase.lower().strip()
-            toks = p.split()
+            toks = [t for t in phrase.lower().split() if t not in _WEAK and t not in _NOISE_WORDS]
+            p = " ".join(toks)
+            if not toks or any(t in names for t in toks):
+                continue
             if (len(p) < 3 or any(t in _EMOTES for t in toks) or all(t in _STOP_ENTITY for t in toks)
+                    or all(t in _WEAK or t in _STOP_ENTITY for t in toks)
+                    or any(p in o or set(toks) & set(o.split()) for o in titles)
                     or (exclude and p in exclude)):
                 continue
-            if p not in out:
-                out.append(p)
-        return out
+            # Keep the longer of two nested phrases ("horror games" over "horror").
+            if any(p in o for o in out):
+                continue
+            out = [o for o in out if o not in p or o in titles] + [p]
+        return out[: len(titles) + self.top]
 
     @staticmethod
     def mentions(text: str) -> list[str]:
@@ -63,19 +83,5 @@ class KeywordExtractor:
 
     @staticmethod
     def entities(text: str) -> list[str]:
-        found: list[str] = []
-        for tag in _HASHTAG.findall(text):
-            found.append(tag.lower())
-        for m in _CAPWORD.finditer(text):
-            name = m.group(1)
-            first = name.split()[0].lower()
-            if first in _STOP_ENTITY or first in _EMOTES:
-                continue
-            start = m.start()
-            # The first word of a sentence is capitalised anyway; only count it when multi-word.
-            at_sentence_start = start == 0 or text[:start].rstrip()[-1:] in {".", "!", "?"}
-            if at_sentence_start and " " not in name:
-                continue
-            if name.lower() not in found:
-                found.append(name.lower())
-        return found
+        """Lower-cased names of the games, people, pets, places and products in ``text``."""
+        return default_extractor().names(text)
