@@ -88,7 +88,9 @@ def encoder_tag(adapter: Path | None, precision: str) -> str:
     """Identity of an encoder configuration, for naming feature caches."""
     from companion.affect.lora import adapter_tag
 
-    return f"{adapter_tag(adapter)}-{precision}-{ENCODER_IMPL}"
+    # int8 was torch's dynamic quantisation before the ONNX path: a new name, so no stale cache
+    prec = {"int8": "int8ort"}.get(precision, precision)
+    return f"{adapter_tag(adapter)}-{prec}-{ENCODER_IMPL}"
 
 
 class SharedEncoder:
@@ -97,8 +99,10 @@ class SharedEncoder:
 
     def __init__(self, device: str = "cpu", max_len: int = 128, precision: str = "fp32",
                  adapter: Path | None = None) -> None:
-        """precision: fp32 | bf16 (weights and activations in bfloat16; outputs fp32) | int8
-        (torch dynamic quantisation of the Linear layers). adapter: a LoRA folder to merge."""
+        """precision: fp32 | bf16 (weights and activations in bfloat16; outputs fp32) | int8 (ONNX
+        Runtime, fused and dynamically quantised: ``companion.affect.onnx_encoder``; built and cached
+        on first use) | int8-torch (torch dynamic quantisation of the Linear layers: slower and less
+        accurate than int8). adapter: a LoRA folder to merge."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from companion.affect.minilm import MiniLM, load_tokenizer
 
@@ -111,7 +115,12 @@ class SharedEncoder:
 
             merge_lora(model, adapter)
         self.adapter = adapter
+        self._onnx = None
         if precision == "int8":
+            from companion.affect.onnx_encoder import OnnxInt8Forward
+
+            self._onnx = OnnxInt8Forward(model, encoder_tag(adapter, precision))
+        elif precision == "int8-torch":
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         elif precision == "bf16":
             model = model.to(torch.bfloat16)
@@ -135,6 +144,8 @@ class SharedEncoder:
         for k, x in enumerate(ids):
             input_ids[k, :len(x)] = x
             attention[k, :len(x)] = 1
+        if self._onnx is not None:
+            return self._onnx(input_ids, attention)
         input_ids = torch.from_numpy(input_ids).to(self.device)
         attention = torch.from_numpy(attention).to(self.device)
         states = self.model(input_ids, attention)
