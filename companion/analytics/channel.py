@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable
 
+from companion.lru import LruSet
 from companion.messages import ChatMessage, MessageKind
 from companion.records import AnalysisRecord
 
@@ -33,7 +34,9 @@ class ChannelAnalytics:
         self.tens = BinnedSeries(10, TENS_KEPT, max_gap_bins=TENS_KEPT)
         self.engagement = EngagementTracker()
         self.detector = AnomalyDetector(name)
-        self.seen: set[str] = set()
+        # Bounded LRU: "new" means not seen among the last MAX_SEEN distinct chatters here (a
+        # capped set would call every viewer new forever once full).
+        self.seen: LruSet[str] = LruSet(MAX_SEEN)
         self.total_messages = 0
         self.alerts: deque[Alert] = deque(maxlen=100)
         self.moments: deque[Moment] = deque(maxlen=50)
@@ -52,9 +55,7 @@ class ChannelAnalytics:
         if self.last_event_ts is None or ts >= self.last_event_ts:
             self.last_event_ts, self.last_event_clock = ts, self.clock()
         key = message.viewer_key
-        is_new = key not in self.seen or message.first_message
-        if key not in self.seen and len(self.seen) < MAX_SEEN:
-            self.seen.add(key)
+        is_new = not self.seen.touch(key) or message.first_message
         bucket = self.windows.bucket_for(ts)
         before = bucket.messages
         bucket.add(message, record, is_new)
@@ -113,7 +114,7 @@ class ChannelAnalytics:
     def to_dict(self) -> dict[str, Any]:
         return {
             "windows": self.windows.to_list(), "minutes": self.minutes.to_dict(), "tens": self.tens.to_dict(),
-            "engagement": self.engagement.to_list(), "seen": sorted(self.seen), "total_messages": self.total_messages,
+            "engagement": self.engagement.to_list(), "seen": list(self.seen), "total_messages": self.total_messages,
             "alerts": [a.to_dict() for a in self.alerts], "moments": [m.to_dict() for m in self.moments],
             "last_event_ts": self.last_event_ts,
         }
@@ -123,7 +124,7 @@ class ChannelAnalytics:
         self.minutes.load(d.get("minutes", {}))
         self.tens.load(d.get("tens", {}))
         self.engagement.load(d.get("engagement", []))
-        self.seen = set(d.get("seen", []))
+        self.seen = LruSet(MAX_SEEN, d.get("seen", []))  # saved oldest first
         self.total_messages = int(d.get("total_messages", 0))
         self.alerts.extend(Alert.from_dict(a) for a in d.get("alerts", []))
         self.moments.extend(Moment.from_dict(m) for m in d.get("moments", []))

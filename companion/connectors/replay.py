@@ -13,6 +13,7 @@ import logging
 import math
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +34,8 @@ MIN_TS = 0.0
 MAX_TS = 4_102_444_800.0
 # Bits in one cheer: Twitch's own limit is far lower; this keeps ints bounded for every stage.
 MAX_BITS = 10_000_000
+# Bad lines kept with their reason for inspection (the newest); every one is counted regardless.
+MAX_BAD_LINES = 1000
 
 
 @dataclass(slots=True)
@@ -226,7 +229,7 @@ class ReplaySource:
         self.rebase = rebase
         self.name = f"replay:{self.path.name}"
         self.stats = SourceStats()
-        self.bad_lines: list[BadLine] = []
+        self.bad_lines: deque[BadLine] = deque(maxlen=MAX_BAD_LINES)  # all are counted in stats
         self._closed = False
 
     def _rows(self) -> Iterator[tuple[int, ChatMessage | BadLine]]:
@@ -280,7 +283,7 @@ class StdinSource:
         self.platform = platform
         self.name = "stdin"
         self.stats = SourceStats()
-        self.bad_lines: list[BadLine] = []
+        self.bad_lines: deque[BadLine] = deque(maxlen=MAX_BAD_LINES)  # all are counted in stats
         self._closed = False
 
     def __aiter__(self) -> AsyncIterator[ChatMessage]:

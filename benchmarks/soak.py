@@ -1,0 +1,170 @@
+"""Soak: N minutes of live-paced chat through the real engine with every stage on (the real
+analyser, memory store, analytics, character engine, the dashboard with one WebSocket client),
+then one JSON object: end-to-end latency p50/p99 (overall and after the first minute), the
+largest event-loop lag, the RSS series and its growth after the first minute.
+
+    python -m benchmarks.soak --minutes 10 --rate 100
+
+Floors (issue 13): at 100 msgs/s for 10 minutes, p99 <= 250 ms, loop lag <= 50 ms, RSS growth
+<= 5 % after the first minute. Viewers keep arriving (a share of every minute's chatters are
+new), so anything that grows per viewer shows in the RSS series.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import numpy as np
+
+from benchmarks.chat_corpus import chat_messages
+from companion.messages import ChatMessage
+
+SAMPLE_EVERY_S = 10.0
+
+
+def rss_mb() -> float:
+    """Resident set size of this process, in MB (Linux /proc)."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class PacedChat:
+    """``rate`` messages/s for ``seconds``: regulars from a fixed pool plus a steady share of new
+    viewers (``new_share``), over ``channels`` channels. A live source: it cannot pause."""
+
+    can_pause = False
+
+    def __init__(self, rate: float, seconds: float, channels: int = 2, regulars: int = 2000,
+                 new_share: float = 0.3, seed: int = 7) -> None:
+        self.rate, self.seconds = rate, seconds
+        self.channels, self.regulars, self.new_share = channels, regulars, new_share
+        self.rng = random.Random(seed)
+        self.texts = chat_messages(min(int(rate * seconds), 200_000), seed=seed)
+        self.sent = 0
+
+    def __aiter__(self) -> AsyncIterator[ChatMessage]:
+        return self._iter()
+
+    async def _iter(self) -> AsyncIterator[ChatMessage]:
+        start = time.perf_counter()
+        total = int(self.rate * self.seconds)
+        for i in range(total):
+            delay = start + i / self.rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            text = self.texts[i % len(self.texts)]
+            if self.rng.random() < self.new_share:
+                user = f"new{i}"
+            else:
+                user = f"reg{self.rng.randrange(self.regulars)}"
+            self.sent += 1
+            yield ChatMessage(text=text, channel=f"c{i % self.channels}", user=user,
+                              platform="soak")
+
+
+async def _dashboard_client(url: str, stop: asyncio.Event) -> int:
+    """One dashboard WebSocket reading every push (the real push path, state included)."""
+    import aiohttp
+
+    got = 0
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url, headers={"Origin": url.replace("ws://", "http://").rsplit("/", 1)[0]}) as ws:
+            while not stop.is_set():
+                try:
+                    msg = await asyncio.wait_for(ws.receive(), 1.0)
+                except asyncio.TimeoutError:
+                    continue
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                got += 1
+    return got
+
+
+async def soak(minutes: float, rate: float, data_dir: Path, threads: int) -> dict[str, Any]:
+    """Run the soak and return its figures."""
+    import torch
+
+    from companion.engine import Engine, EngineConfig
+
+    torch.set_num_threads(threads)
+    config = EngineConfig(data_dir=data_dir, port=0, dashboard=True)
+    engine = await Engine.open(config)
+    seconds = minutes * 60.0
+    source = PacedChat(rate, seconds)
+    started = time.perf_counter()
+    run = asyncio.create_task(engine.run([("soak", source)], install_signals=False))
+    while engine.dashboard is None or not engine.dashboard.port:
+        await asyncio.sleep(0.05)
+    stop = asyncio.Event()
+    client = asyncio.create_task(_dashboard_client(f"ws://127.0.0.1:{engine.dashboard.port}/ws", stop))
+    samples: list[dict[str, float]] = []
+    window_lag = 0.0
+    while not run.done():
+        try:
+            await asyncio.wait_for(asyncio.shield(run), SAMPLE_EVERY_S)
+        except asyncio.TimeoutError:
+            pass
+        m = engine.metrics
+        window_lag = m.loop_lag_max_s
+        rt = engine.runtime
+        samples.append({"t_s": round(time.perf_counter() - started, 1), "rss_mb": round(rss_mb(), 1),
+                        "py_blocks_k": round(sys.getallocatedblocks() / 1000, 1),
+                        "published": rt.published if rt else 0,
+                        "in_flight": rt.in_flight if rt else 0,
+                        "loop_lag_max_ms": round(window_lag * 1000, 1)})
+    summary = run.result()
+    stop.set()
+    pushes = await client
+    lat = np.frombuffer(engine.metrics._latencies_ms, dtype=np.float64)
+    warm = int(rate * 60)
+    after = lat[warm:] if len(lat) > warm else lat
+    rss = [s["rss_mb"] for s in samples]
+    base = next((s["rss_mb"] for s in samples if s["t_s"] >= 60), rss[0] if rss else 0.0)
+    growth = (max(rss[-3:]) - base) / base * 100 if rss and base else None
+    return {
+        "minutes": minutes, "rate": rate, "offered": source.sent, "torch_threads": threads,
+        "summary": summary.to_dict(),
+        "p50_ms": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
+        "p99_ms": round(float(np.percentile(lat, 99)), 1) if len(lat) else None,
+        "p99_after_1min_ms": round(float(np.percentile(after, 99)), 1) if len(after) else None,
+        "max_ms": round(float(lat.max()), 1) if len(lat) else None,
+        "loop_lag_max_ms": round(engine.metrics.loop_lag_max_s * 1000, 1),
+        "rss_mb_series": rss,
+        "rss_growth_after_1min_pct": round(growth, 2) if growth is not None else None,
+        "dashboard_pushes": pushes,
+        "samples": samples,
+        "memory": engine.memory.stats_snapshot() if engine.memory is not None else None,
+        "floors": {"p99_ms": 250, "loop_lag_ms": 50, "rss_growth_pct": 5},
+        "machine": {"cpus": os.cpu_count(), "note": "shared machine unless stated"},
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--rate", type=float, default=100.0, help="messages per second offered")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--data-dir", type=Path, default=None, help="default: a fresh temporary dir")
+    args = p.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if args.data_dir is not None:
+        out = asyncio.run(soak(args.minutes, args.rate, args.data_dir, args.threads))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = asyncio.run(soak(args.minutes, args.rate, Path(tmp), args.threads))
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
