@@ -80,5 +80,9 @@ class MemoryConfig:
     lmdb_map_size: int = 1 << 36  # 64 GiB of address space; the file grows as needed
     lmdb_sync: bool = True  # fsync on commit: an acknowledged memory survives kill -9 and power loss
 
+    # A viewer's line at this cosine (or with the same words) to one of their recent memories
+    # merges into it (count, first/last seen, best wording) instead of adding a memory.
+    merge_cosine: float = 0.95
+
     # Do not memorise text the analyser flagged as toxic (the profile still counts the message).
     skip_toxic: bool = True

@@ -107,7 +107,7 @@ class LexicalIndex:
         self._grow(mid)
         if self.id2row[mid] >= 0:
             self.remove(mid)
-        self.texthash[mid] = hash(" ".join(_TOKEN.findall(text.lower())))
+        self.texthash[mid] = self.text_hash(text)
         if not postings:
             return
         terms = words + [entity_term(e) for e in entities]
@@ -129,6 +129,11 @@ class LexicalIndex:
         self.id2row[mid] = row
         self.docs += 1
         self.total_len += n
+
+    @staticmethod
+    def text_hash(text: str) -> int:
+        """The same for lines that differ only in case and punctuation."""
+        return hash(" ".join(_TOKEN.findall(text.lower())))
 
     def remove(self, mid: int) -> None:
         if mid >= len(self.id2row) or self.id2row[mid] < 0:

@@ -35,6 +35,13 @@ class MemoryRecord:
     mentions: list[str] = field(default_factory=list)
     reply_to_user: str | None = None
     episode: int | None = None
+    # Consolidation: a near-duplicate said again by the same viewer merges into this memory.
+    count: int = 1  # times said (1 + merged repeats)
+    last_seen: float = 0.0  # when it was last said (``ts`` is the first time)
+    merged_msg_ids: list[str] = field(default_factory=list)  # platform ids of merged repeats
+    summary_of: list[int] = field(default_factory=list)  # a consolidated memory's originals
+    summary_id: int | None = None  # the consolidated memory this one is part of
+    fact_key: str = ""  # set on a pinned core-fact memory ("name", "from", "pet_cat", ...)
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()
@@ -69,6 +76,7 @@ class ViewerProfile:
     engagement: float = 0.0  # 0..1
     topics: dict[str, float] = field(default_factory=dict)  # topic -> weight
     facts: dict[str, str] = field(default_factory=dict)  # pinned core facts
+    fact_ids: dict[str, int] = field(default_factory=dict)  # fact key -> its pinned memory id
     channels: list[str] = field(default_factory=list)
 
     @property

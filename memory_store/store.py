@@ -22,6 +22,7 @@ from typing import Any, Callable
 import faiss
 import numpy as np
 
+from companion.lru import LruDict
 from companion.messages import MessageKind
 from memory_store import decay
 from memory_store.config import MemoryConfig
@@ -32,6 +33,7 @@ from memory_store.importance import heuristic_importance
 from memory_store.hybrid import HybridParts, hybrid_search
 from memory_store.keywords import KeywordExtractor
 from memory_store.lexical import LexicalIndex
+from memory_store.merge import Repeat, duplicate_of, merge_record
 from memory_store.profiles import observe as observe_profile
 from memory_store.record_db import RecordDB
 from memory_store.record_db import id_key as _key
@@ -43,6 +45,9 @@ from memory_store.table import MemoryTable
 from memory_store.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
+
+PROFILE_CACHE = 50_000  # viewer profiles kept in RAM (the rest are read back from LMDB)
+LOGIN_CACHE = 500_000  # (platform, login) -> viewer id, for resolving mentions
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -71,8 +76,10 @@ class MemoryStore:
         self._platforms: set[str] = set()
         self.episode_tracker = EpisodeTracker(self.cfg)
         self._short: dict[str, deque[int]] = {}
-        self._profiles: dict[str, ViewerProfile] = {}
-        self._logins: dict[tuple[str, str], str] = {}
+        # Bounded caches (issue 13: nothing grows with viewers): LMDB holds every profile; a
+        # login evicted from the map resolves to its platform-scoped login key.
+        self._profiles: LruDict[str, ViewerProfile] = LruDict(PROFILE_CACHE)
+        self._logins: LruDict[tuple[str, str], str] = LruDict(LOGIN_CACHE)
         self._dirty_recall: set[int] = set()
         self._closed = False
         self._stats_snapshot: dict[str, Any] | None = None
@@ -179,6 +186,8 @@ class MemoryStore:
             dirty_profiles: dict[str, ViewerProfile] = {}
             closed_eps: list[tuple[Any, str]] = []
             accessed: list[int] = []
+            repeats: list[tuple[Repeat, Any]] = []  # near-duplicates merged into a memory
+            unpin: list[int] = []  # fact memories a correction replaces
             for ev in events:
                 msg, rec = ev.message, ev.record
                 text = (msg.text or "").strip()
@@ -206,9 +215,16 @@ class MemoryStore:
                 storable = bool(text) and msg.kind is not MessageKind.SYSTEM and not (
                     toxic and self.cfg.skip_toxic)
                 mem_id = None
-                if storable:
-                    facts = extract_facts(text) if msg.kind is MessageKind.MESSAGE else {}
+                facts = extract_facts(text) if storable and msg.kind is MessageKind.MESSAGE else {}
+                repeat = (self._repeat_of(viewer, text, ev, topics, entities)
+                          if storable and not facts and msg.kind is MessageKind.MESSAGE else None)
+                if repeat is not None:
+                    repeats.append((repeat, rec))
+                    mem_id = repeat.mem_id
+                elif storable:
                     if facts:
+                        unpin += [prof.fact_ids[k] for k, v in facts.items()
+                                  if k in prof.fact_ids and prof.facts.get(k) != v]
                         prof.facts.update(facts)
                         tier, pinned, importance = "core", True, max(importance, 0.9)
                     elif decay.consolidation_score(importance, 0, self.cfg) >= self.cfg.promote_threshold:
@@ -225,7 +241,8 @@ class MemoryStore:
                         stability=float(decay.initial_stability(importance, self.cfg)),
                         last_recall=now, pinned=pinned, msg_id=msg.id, kind=msg.kind.value,
                         sentiment=sentiment, keywords=topics, entities=entities, mentions=talks,
-                        reply_to_user=msg.reply_to_user))
+                        reply_to_user=msg.reply_to_user, fact_key=",".join(facts)))
+                    prof.fact_ids.update({k: mem_id for k in facts})
                     vecs.append(self._checked_vector(emb, msg.id))
                     owners.append(rec)
                 closed_eps += self.episode_tracker.observe(
@@ -245,6 +262,8 @@ class MemoryStore:
                 for p in dirty_profiles.values():
                     self.db.put_profile(txn, p)
                 self._bump_access(txn, accessed)
+                merged = self._merge_in_txn(txn, repeats, now)
+                self._unpin_in_txn(txn, unpin)
                 self._apply_promotions(txn, promote)
                 evicted_rows = self._delete_in_txn(txn, evict)
                 self._flush_recall(txn)
@@ -254,6 +273,7 @@ class MemoryStore:
             # Committed: now the in-RAM views follow.
             self._release(evicted_rows)
             self._add_to_table(new, vecs)
+            self._after_merge(merged, now)
             for r, owner in zip(new, owners):
                 owner.memory.stored = True
                 owner.memory.tier = r.tier
@@ -261,6 +281,73 @@ class MemoryStore:
                 self._graph_observe(r)
             self.graph.last_id = self._next_id - 1
             self._maybe_maintain(now)
+
+    # ------------------------------------------------------------------ merging and facts
+    def _repeat_of(self, viewer: str, text: str, ev, topics: list[str],
+                   entities: list[str]) -> Repeat | None:
+        """A :class:`Repeat` when ``viewer`` already has a near-duplicate of ``text``."""
+        vec = self._checked_vector(ev.embedding, ev.message.id)
+        mid = duplicate_of(self.table, self.lexical, viewer, text, vec, self.cfg.merge_cosine)
+        if mid is None:
+            return None
+        return Repeat(mid, text, vec, float(ev.message.ts), ev.message.id, topics, entities)
+
+    def _merge_in_txn(self, txn, repeats: list, now: float) -> list[tuple[MemoryRecord, Any, bool, Any]]:
+        """Write each merged memory; returns (record, vector or None, wording changed, owner)."""
+        out = []
+        by_id: dict[int, MemoryRecord] = {}
+        for rep_, owner in repeats:
+            rec = by_id.get(rep_.mem_id)
+            if rec is None:
+                raw = txn.get(_key(rep_.mem_id), db=self.db.mem)
+                if raw is None:
+                    continue
+                rec = by_id[rep_.mem_id] = MemoryRecord.from_json(raw)
+                self._sync_from_table(rec)
+            changed = merge_record(rec, rep_)
+            rec.access += 1  # saying it again is a rehearsal
+            rec.last_recall = now
+            if rep_.msg_id:
+                txn.put(rep_.msg_id.encode(), _key(rec.id), db=self.db.msg)
+            vec = rep_.vec if changed and rep_.vec is not None else None
+            self.db.put_memory(txn, rec, vec) if vec is not None else self.db.update_memory(txn, rec)
+            out.append((rec, vec, changed, owner))
+        return out
+
+    def _after_merge(self, merged: list, now: float) -> None:
+        t = self.table
+        for rec, vec, changed, owner in merged:
+            row = t.row_of.get(rec.id)
+            if row is None:
+                continue
+            t.access[row] = rec.access
+            t.stability[row] = decay.reinforce(t.stability[row], self.cfg)
+            t.last_recall[row] = now
+            self.prior.touch([row])
+            self.dense_prior.touch([row])
+            if changed:
+                self.lexical.add(rec.id, row, rec.text, rec.entities)
+                if vec is not None and t.has_vec[row]:
+                    self.index.remove(np.array([row]))
+                    t.vectors[row] = vec
+                    self.index.add(np.array([row]), vec[None, :])
+            owner.memory.stored = True
+            owner.memory.tier = TIERS[int(t.tier[row])]
+
+    def _unpin_in_txn(self, txn, mids: list[int]) -> None:
+        """A corrected fact: its old memory stays (as long-term history) but is no longer core."""
+        for rec in self.db.get_memories(mids) if mids else []:
+            if rec is None:
+                continue
+            self._sync_from_table(rec)
+            rec.pinned, rec.tier, rec.fact_key = False, "long_term", ""
+            self.db.update_memory(txn, rec)
+            row = self.table.row_of.get(rec.id)
+            if row is not None:
+                self.table.pinned[row] = False
+                self.table.tier[row] = TIERS.index("long_term")
+                self.prior.touch([row])
+                self.dense_prior.touch([row])
 
     def _checked_vector(self, emb, msg_id: str) -> np.ndarray | None:
         """The event's embedding as float32, or None (then embedded again or kept without a
@@ -417,8 +504,10 @@ class MemoryStore:
         rows = []
         for mid in mids:
             raw = txn.get(_key(mid), db=self.db.mem)
-            msg_id = MemoryRecord.from_json(raw).msg_id if raw is not None else ""
-            self.db.delete_memory(txn, mid, msg_id)
+            old = MemoryRecord.from_json(raw) if raw is not None else None
+            self.db.delete_memory(txn, mid, old.msg_id if old else "")
+            for extra in old.merged_msg_ids if old else ():
+                txn.delete(extra.encode(), db=self.db.msg)
             self._dirty_recall.discard(mid)
             row = self.table.row_of.get(mid)
             if row is not None:
@@ -570,6 +659,31 @@ class MemoryStore:
                 self.dense_prior.touch(rows)
                 self._dirty_recall.update(mids)
             return hits
+
+    def reinforce(self, memory_ids: list[int | str]) -> int:
+        """Count these memories as recalled (stability grows), e.g. because the character used
+        them in a reply. Unknown ids are ignored; returns how many were reinforced."""
+        with self._lock:
+            rows, mids = [], []
+            for m in memory_ids:
+                try:
+                    mid = int(m)
+                except (TypeError, ValueError):
+                    continue
+                row = self.table.row_of.get(mid)
+                if row is not None and mid not in mids:
+                    rows.append(row)
+                    mids.append(mid)
+            if not rows:
+                return 0
+            r = np.asarray(rows, dtype=np.int64)
+            self.table.access[r] += 1
+            self.table.stability[r] = decay.reinforce(self.table.stability[r], self.cfg)
+            self.table.last_recall[r] = self.clock()
+            self.prior.touch(r)
+            self.dense_prior.touch(r)
+            self._dirty_recall.update(mids)
+            return len(rows)
 
     def _viewers_named(self, name: str) -> list[str]:
         """Viewer keys whose login is ``name`` (on any platform seen)."""
