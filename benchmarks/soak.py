@@ -22,12 +22,15 @@ import time
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-import numpy as np
-
 from benchmarks.chat_corpus import chat_messages
 from companion.messages import ChatMessage
+from pipelines.latency_histogram import LatencyHistogram
 
 SAMPLE_EVERY_S = 10.0
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(float(v), 1)
 
 
 def rss_mb() -> float:
@@ -108,12 +111,15 @@ async def soak(minutes: float, rate: float, data_dir: Path, threads: int) -> dic
     client = asyncio.create_task(_dashboard_client(f"ws://127.0.0.1:{engine.dashboard.port}/ws", stop))
     samples: list[dict[str, float]] = []
     window_lag = 0.0
+    at_1min = None  # the latency histogram's counts after the first minute (warm-up)
     while not run.done():
         try:
             await asyncio.wait_for(asyncio.shield(run), SAMPLE_EVERY_S)
         except asyncio.TimeoutError:
             pass
         m = engine.metrics
+        if at_1min is None and time.perf_counter() - started >= 60:
+            at_1min = m._latency.counts.copy()
         window_lag = m.loop_lag_max_s
         rt = engine.runtime
         samples.append({"t_s": round(time.perf_counter() - started, 1), "rss_mb": round(rss_mb(), 1),
@@ -124,19 +130,20 @@ async def soak(minutes: float, rate: float, data_dir: Path, threads: int) -> dic
     summary = run.result()
     stop.set()
     pushes = await client
-    lat = np.frombuffer(engine.metrics._latencies_ms, dtype=np.float64)
-    warm = int(rate * 60)
-    after = lat[warm:] if len(lat) > warm else lat
+    hist = engine.metrics._latency
+    after = LatencyHistogram()
+    after.counts = hist.counts - (at_1min if at_1min is not None else 0)
+    after.count = int(after.counts.sum())
+    after.max_ms = hist.max_ms
     rss = [s["rss_mb"] for s in samples]
     base = next((s["rss_mb"] for s in samples if s["t_s"] >= 60), rss[0] if rss else 0.0)
     growth = (max(rss[-3:]) - base) / base * 100 if rss and base else None
     return {
         "minutes": minutes, "rate": rate, "offered": source.sent, "torch_threads": threads,
         "summary": summary.to_dict(),
-        "p50_ms": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
-        "p99_ms": round(float(np.percentile(lat, 99)), 1) if len(lat) else None,
-        "p99_after_1min_ms": round(float(np.percentile(after, 99)), 1) if len(after) else None,
-        "max_ms": round(float(lat.max()), 1) if len(lat) else None,
+        "p50_ms": _r(hist.percentile(50)), "p99_ms": _r(hist.percentile(99)),
+        "p50_after_1min_ms": _r(after.percentile(50)), "p99_after_1min_ms": _r(after.percentile(99)),
+        "max_ms": _r(hist.max_ms),
         "loop_lag_max_ms": round(engine.metrics.loop_lag_max_s * 1000, 1),
         "rss_mb_series": rss,
         "rss_growth_after_1min_pct": round(growth, 2) if growth is not None else None,

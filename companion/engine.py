@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterable
 
+from companion.allocator import tune_malloc
 from companion.messages import ChatMessage
 from pipelines.bus import Bus
 from pipelines.enrich import EnrichStage
@@ -80,6 +81,7 @@ class Engine:
 
     def __init__(self, config: EngineConfig, analyzer: Any | None = None) -> None:
         config.validate()
+        tune_malloc()  # before the models start threads: flat RSS (companion/allocator.py)
         self.config = config
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         self.bus = Bus()

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterable, Awaitable, Callable, Protocol
 
+from companion.allocator import trim
 from companion.messages import ChatMessage
 from companion.records import AnalysisRecord
 from pipelines.batcher import END, MicroBatcher
@@ -36,6 +37,8 @@ from pipelines.overload import OverloadPolicy
 from pipelines.stage import MessageErrors, Stage
 
 log = logging.getLogger(__name__)
+
+TRIM_EVERY_S = 30.0
 
 
 class AnalyzerLike(Protocol):
@@ -253,6 +256,7 @@ class Runtime:
         batcher: MicroBatcher[ChatMessage] = MicroBatcher(
             self.ingest, self.config.batch_size, self.config.batch_deadline_ms)
         out = self._stage_queues[0]
+        last_trim = time.monotonic()
         while (batch := await batcher.next_batch()) is not None:
             items = batch.items
             lag = self.lag_ms()
@@ -272,6 +276,11 @@ class Runtime:
                 await out.put(events)
             if batch.last:
                 break
+            if time.monotonic() - last_trim >= TRIM_EVERY_S:
+                # Free arena pages back to the kernel, on the analyser's own thread between
+                # batches (companion/allocator.py: why RSS otherwise climbs).
+                last_trim = time.monotonic()
+                await loop.run_in_executor(self._executor, trim)
         await out.put(END)
 
     async def _analyze(self, loop: asyncio.AbstractEventLoop, items: list[ChatMessage],
