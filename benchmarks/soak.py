@@ -140,6 +140,7 @@ async def soak(minutes: float, rate: float, data_dir: Path, threads: int) -> dic
     growth = (max(rss[-3:]) - base) / base * 100 if rss and base else None
     return {
         "minutes": minutes, "rate": rate, "offered": source.sent, "torch_threads": threads,
+        "malloc_tuned": os.environ.get("COMPANION_MALLOC_TUNE", "1") != "0",
         "summary": summary.to_dict(),
         "p50_ms": _r(hist.percentile(50)), "p99_ms": _r(hist.percentile(99)),
         "p50_after_1min_ms": _r(after.percentile(50)), "p99_after_1min_ms": _r(after.percentile(99)),
@@ -161,7 +162,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rate", type=float, default=100.0, help="messages per second offered")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--data-dir", type=Path, default=None, help="default: a fresh temporary dir")
+    p.add_argument("--no-malloc-tune", action="store_true",
+                   help="leave glibc malloc untuned (A/B of companion/allocator.py)")
     args = p.parse_args(argv)
+    if args.no_malloc_tune:
+        os.environ["COMPANION_MALLOC_TUNE"] = "0"
     import logging
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)

@@ -185,7 +185,10 @@ def test_remember_rolls_ram_back_when_the_commit_fails(tmp_path: Path, monkeypat
         return real_put(txn, p)
 
     monkeypatch.setattr(store.db, "put_profile", failing_put)
-    again = [Event(m, NoopAnalyzer().analyze_messages([m])[0].record) for m in _batch(3)]
+    later = _batch(3)
+    for m in later:
+        m.text = m.text.replace("cozy games", "rainy mornings")  # new memories, same viewers
+    again = [Event(m, NoopAnalyzer().analyze_messages([m])[0].record) for m in later]
     with pytest.raises(lmdb.MapFullError):
         store.remember(again)
     assert (store._next_id, store.viewer_profile("replay:viewer0").message_count) == before
