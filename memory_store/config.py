@@ -67,9 +67,12 @@ class MemoryConfig:
     hybrid_w_importance: float = 0.1
     faiss_threads: int = 0  # 0 = leave FAISS's default
 
-    # Episodes: a stream segment closes after a silence, a maximum length or a mood shift.
+    # Episodes: a stream segment closes after a silence, on a topic or activity shift (once it
+    # has episode_min_messages), on a mood shift, or at episode_max_s as a backstop.
     episode_gap_s: float = 300.0
-    episode_max_s: float = 600.0
+    episode_max_s: float = 3600.0
+    episode_min_messages: int = 30
+    episode_rate_shift: float = 4.0  # recent message rate this many times above/below the segment's
     episode_mood_shift: float = 0.6
     episode_top_messages: int = 5
 

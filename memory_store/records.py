@@ -114,9 +114,11 @@ class Episode:
     mood: float = 0.0  # mean sentiment
     events: list[dict[str, Any]] = field(default_factory=list)  # {kind, viewer, user, ts, bits}
     topics: list[str] = field(default_factory=list)
-    reason: str = ""  # why it closed: gap | length | mood_shift | close
+    reason: str = ""  # why it closed: gap | length | topic_shift | activity_shift | mood_shift | close
     summary: str = ""
     memory_id: int | None = None
+    message_counts: dict[str, int] = field(default_factory=dict)  # viewer -> messages
+    mood_arc: list[float] = field(default_factory=list)  # mean sentiment: first/middle/last third
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,7 +128,11 @@ class Episode:
 
     @classmethod
     def from_json(cls, raw: bytes) -> "Episode":
-        return cls(**json.loads(raw))
+        d = json.loads(raw)
+        return cls(**{k: v for k, v in d.items() if k in _EPISODE_FIELDS})
+
+
+_EPISODE_FIELDS = frozenset(f.name for f in fields(Episode))
 
 
 @dataclass(slots=True)

@@ -60,3 +60,45 @@ def test_core_fact_correction_repins(tmp_path):
     assert again.facts("twitch:ana")["pet_cat"] == "Moshi"
     assert {m["msg_id"]: m["pinned"] for m in again.viewer_memories("twitch:ana")} == {"f1": False, "f2": True}
     again.close()
+
+
+def _chat(store, lines, t0, step, sentiment):
+    evs = []
+    for i, (user, text) in enumerate(lines):
+        evs.append(event(text, user=user, ts=t0 + i * step, sentiment=sentiment, mid=f"{text[:8]}{t0}{i}"))
+    for i in range(0, len(evs), 8):
+        store.remember(evs[i: i + 8])
+    return t0 + len(lines) * step
+
+
+def test_episodes_cut_on_topic_shift_with_a_summary_from_the_data(tmp_path):
+    clock = Clock()
+    store = MemoryStore(tmp_path, clock=clock)
+    boss = ["the elden ring boss fight is brutal", "elden ring boss needs a summon",
+            "malenia in elden ring is the hardest boss", "this elden ring boss has two phases"]
+    food = ["pineapple pizza toppings debate again", "pizza toppings ranking time",
+            "best pizza toppings are mushrooms", "pizza toppings war in chat"]
+    users = ["alice", "bob", "carol", "alice"]
+    t = _chat(store, [(users[i % 4], boss[i % 4]) for i in range(40)], clock.t, 15, -0.3)
+    _chat(store, [(users[(i + 1) % 4], food[i % 4]) for i in range(30)], t, 15, 0.25)
+    eps = store.episodes()
+    assert eps and eps[-1].reason == "topic_shift"
+    first = eps[-1]
+    assert "elden ring" in first.topics[0] or "elden ring" in " ".join(first.topics)
+    assert first.participants[0][1] == "alice" and first.message_counts["twitch:alice"] >= 20
+    s = first.summary
+    assert "alice" in s and "elden ring" in s and "Ended on a topic shift" in s
+    assert "Mood went from tense to" in s  # the pizza lines at the end lift the mood
+    store.close()
+
+
+def test_episodes_cut_on_an_activity_burst(tmp_path):
+    clock = Clock()
+    store = MemoryStore(tmp_path, clock=clock)
+    t = _chat(store, [(f"u{i % 5}", f"steady chat line number {i} about the map") for i in range(40)],
+              clock.t, 20, 0.0)
+    _chat(store, [(f"raider{i}", f"raid hype hype number {i}") for i in range(30)], t, 0.5, 0.0)
+    eps = store.episodes()
+    assert eps and eps[-1].reason == "activity_shift"
+    assert store.stats()["open_episodes"] == 1
+    store.close()
