@@ -100,16 +100,23 @@ class MemoryStore:
         restored = 0
         if row_ids is not None:
             gone: list[int] = []
+            keep_rows: list[int] = []
+            keep: list[MemoryRecord] = []
+            claimed: set[int] = set()
             for row, mid in enumerate(row_ids.tolist()):
                 if mid < 0:
                     continue
                 rec = recs.get(mid)
-                if rec is None or not rec.has_vec or mid in self.table.row_of:
+                if rec is None or not rec.has_vec or mid in claimed:
                     gone.append(row)
                     continue
-                self.table.claim(row)
-                self.table.set_rows(np.array([row]), [rec], None)
-                restored += 1
+                claimed.add(mid)
+                keep_rows.append(row)
+                keep.append(rec)
+            # One batched fill of the snapshot's rows (row by row cost seconds at 1M).
+            self.table.claim_rows(np.array(keep_rows, dtype=np.int64))
+            self.table.set_rows(np.array(keep_rows, dtype=np.int64), keep, None)
+            restored = len(keep_rows)
             self.index.remove(gone)
             self.table.free = [r for r in range(self.table.size) if not self.table.alive[r]][::-1]
         else:
