@@ -27,16 +27,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from companion.character import CharacterEngine
+from companion.character import CharacterConfig, CharacterEngine
 from companion.messages import ChatMessage, MessageKind
 from companion.records import GOEMOTIONS_LABELS, AnalysisRecord, Ekman, Emotions, MemoryInfo, Sentiment, Toxicity
 from pipelines.event import Event
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "character_eval.jsonl"
+KEYWORD_CONFIG = CharacterConfig.from_dict({"memory_relevance_floor": 0.0, "memory_lexical_bonus": 0.0})
 
 
 class KeywordMemory:
-    """A minimal stand-in store: word-overlap search per viewer (same calls as MemoryStore)."""
+    """A minimal stand-in store: word-overlap search per viewer (same calls as MemoryStore). Its
+    scores are word Jaccard, not cosine, so the engine runs with no relevance floor over it
+    (:data:`KEYWORD_CONFIG`); the tuned floor is exercised with the real store."""
 
     def __init__(self) -> None:
         self.items: list[tuple[str, str, str]] = []
@@ -44,7 +47,7 @@ class KeywordMemory:
     def remember(self, ev: Event) -> None:
         self.items.append((ev.message.id, ev.message.viewer_key, ev.message.text))
 
-    def search(self, q: str, viewer: str | None = None, k: int = 5) -> list[Any]:
+    def search(self, q: str, viewer: str | None = None, k: int = 5, reinforce: bool = False) -> list[Any]:
         from types import SimpleNamespace
 
         words = {w.strip("?.!,'").lower() for w in q.split()}
@@ -113,13 +116,14 @@ def open_real_memory(tmp: Path, analyzer: Any) -> tuple[Any, Any, str]:
         return None, None, f"MemoryStore failed to open: {exc}"
 
 
-def replay(rows: list[dict[str, Any]], events: list[Event], memory: Any, remember: Any) -> dict[str, Any]:
+def replay(rows: list[dict[str, Any]], events: list[Event], memory: Any, remember: Any,
+           config: CharacterConfig | None = None) -> dict[str, Any]:
     """Run the replay through a fresh engine; return the metrics."""
     import asyncio
 
     clock_t = [float(rows[0]["ts"])]
     with tempfile.TemporaryDirectory() as d:
-        ch = CharacterEngine(Path(d), memory=memory, clock=lambda: clock_t[0])
+        ch = CharacterEngine(Path(d), memory=memory, clock=lambda: clock_t[0], config=config)
         recs = []
         t0 = time.perf_counter()
 
@@ -202,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             events = [Event(m, hand_record(m, r.get("analysis", {}))) for m, r in zip(msgs, rows)]
         else:
             events = analyzer.analyze_messages(msgs, deep=True)
-        run = replay(rows, events, KeywordMemory(), None)
+        run = replay(rows, events, KeywordMemory(), None, KEYWORD_CONFIG)
         run["memory_backend"] = "keyword"
         with tempfile.TemporaryDirectory() as d:
             store, stage, why = open_real_memory(Path(d), analyzer if mode == "analyzer" else analyzer)

@@ -183,6 +183,11 @@ class Engine:
 
         if isinstance(item, ModerationEvent) and self.moderation is not None:
             self.moderation.observe(item)  # a human moderator's action is a labelled example
+        if isinstance(item, ModerationEvent) and self.character is not None:
+            if item.kind is ModerationKind.CLEARMSG and item.target_msg_id:
+                await asyncio.to_thread(self.character.forget_message, item.target_msg_id)
+            elif item.kind is ModerationKind.CLEARCHAT and item.target_user:
+                await asyncio.to_thread(self.character.forget_user, item.channel, item.target_user, item.ts)
         if not isinstance(item, ModerationEvent) or self.forget is None:
             return
         if item.kind is ModerationKind.CLEARMSG and item.target_msg_id:

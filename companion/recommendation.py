@@ -35,6 +35,7 @@ class MemoryMention:
     text: str
     score: float
     parts: dict[str, float] = field(default_factory=dict)  # relevance / recency / importance
+    viewer: str = ""  # whose memory it is (so forgetting that viewer can drop it here too)
 
 
 @dataclass(slots=True)

@@ -87,6 +87,9 @@ class DashboardServer:
         from .moderation_api import register_routes as register_moderation
 
         register_moderation(app, self.engine)
+        from .character_api import register_routes as register_character
+
+        register_character(app, self.engine)
         return app
 
     async def start(self) -> None:
@@ -170,6 +173,9 @@ class DashboardServer:
             result["forgotten"]["memory"] = report.to_dict() if hasattr(report, "to_dict") else report
         if an is not None:
             result["forgotten"]["analytics"] = an.forget_viewer(viewer_id)
+        character = getattr(self.engine, "character", None)
+        if character is not None:
+            result["forgotten"]["character"] = await asyncio.to_thread(character.forget_viewer, viewer_id)
         return _json(result)
 
     async def search_memories(self, request: web.Request) -> web.Response:
@@ -198,15 +204,16 @@ class DashboardServer:
             results = await asyncio.to_thread(
                 memory.search, q, viewer=request.query.get("viewer") or None,
                 channel=request.query.get("channel") or None,
-                tier=tier, since=since, until=until, k=k)
+                tier=tier, since=since, until=until, k=k, reinforce=False)  # browsing is not recall
         except ValueError as exc:  # e.g. tier=bogus: the caller's mistake, not a server error
             return _bad(str(exc)[:200])
         return _json({"query": q, "k": k, "results": [r.to_dict() if hasattr(r, "to_dict") else r for r in results]})
 
     async def send_reply(self, request: web.Request) -> web.Response:
         """The character engine accepted a recommendation and says something back to chat:
-        ``{"channel", "text", "reply_to_id"?}``. Needs ``--reply``; the text is checked for
-        toxicity first (403 with the reason when blocked)."""
+        ``{"channel", "text", "reply_to_id"?, "used_memory_ids"?}``. Needs ``--reply``; the text is
+        checked for toxicity first (403 with the reason when blocked); a reply to a deleted message
+        is refused (409). The memories the reply used are reinforced (only now, never on recall)."""
         from companion.connectors.base import SendBlocked, SendDisabled, SendError
 
         try:
@@ -217,6 +224,12 @@ class DashboardServer:
                 or not isinstance(body.get("channel"), str) or not body["text"].strip():
             return _bad("'channel' and a non-empty 'text' are required strings")
         reply_to = body.get("reply_to_id")
+        used = body.get("used_memory_ids") or []
+        if not isinstance(used, list) or not all(isinstance(m, (str, int)) for m in used) or len(used) > MAX_K:
+            return _bad("'used_memory_ids' must be a list of ids")
+        character = getattr(self.engine, "character", None)
+        if character is not None and isinstance(reply_to, str) and not character.can_answer(reply_to):
+            return _bad("that message was deleted by a moderator", 409)
         try:
             await asyncio.wait_for(self.engine.send_reply(body["channel"], body["text"],
                                                           reply_to if isinstance(reply_to, str) else None),
@@ -227,10 +240,11 @@ class DashboardServer:
             return _bad(str(exc), 403)
         except (SendError, asyncio.TimeoutError) as exc:
             return _bad(f"reply not sent: {exc or 'timed out'}", 503)
-        character = getattr(self.engine, "character", None)
-        if character is not None and isinstance(reply_to, str):
-            character.mark_answered(reply_to)
-        return _json({"sent": True})
+        ack = None
+        if character is not None:
+            ack = await asyncio.to_thread(character.acknowledge, [str(m) for m in used],
+                                          reply_to if isinstance(reply_to, str) else None)
+        return _json({"sent": True, "memories": ack})
 
     async def recommendations_ws(self, request: web.Request) -> web.WebSocketResponse:
         """Every new recommendation as one JSON message; a slow reader skips the oldest."""

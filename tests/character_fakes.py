@@ -62,13 +62,22 @@ class FakeMemory:
     def __init__(self) -> None:
         self.items: list[tuple[str, str, str]] = []  # (id, viewer, text)
         self.profiles: dict[str, Profile] = {}
+        self.searches: list[bool] = []  # the reinforce flag of every search
+        self.reinforced: list[str] = []
+
+    def reinforce(self, memory_ids: list[str]) -> int:
+        known = {mid for mid, _, _ in self.items}
+        used = [m for m in memory_ids if m in known]
+        self.reinforced += used
+        return len(used)
 
     def add(self, viewer: str, text: str) -> str:
         mid = f"m{len(self.items)}"
         self.items.append((mid, viewer, text))
         return mid
 
-    def search(self, q: str, viewer: str | None = None, k: int = 5) -> list[Hit]:
+    def search(self, q: str, viewer: str | None = None, k: int = 5, reinforce: bool = True) -> list[Hit]:
+        self.searches.append(reinforce)
         words = {w.strip("?.!,").lower() for w in q.split()}
         hits = []
         for mid, who, text in self.items:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.character_eval import FIXTURE, KeywordMemory, hand_record, load_fixture, main, replay, to_message
+from benchmarks.character_eval import FIXTURE, KEYWORD_CONFIG, KeywordMemory, hand_record, load_fixture, main, replay, to_message
 from pipelines.event import Event
 
 
@@ -11,7 +11,7 @@ def test_scripted_replay_expectations():
     rows = load_fixture(FIXTURE)
     msgs = [to_message(r) for r in rows]
     events = [Event(m, hand_record(m, r["analysis"])) for m, r in zip(msgs, rows)]
-    out = replay(rows, events, KeywordMemory(), None)
+    out = replay(rows, events, KeywordMemory(), None, KEYWORD_CONFIG)
     assert out["picks"]["recall"] == 1.0 and out["picks"]["precision"] == 1.0
     assert out["picks"]["forbidden_picked"] == []
     assert {"question", "firsttimer"} <= set(out["picks"]["picked"])

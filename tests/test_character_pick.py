@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from companion.character import CharacterEngine
+from companion.character import CharacterConfig, CharacterEngine
 from companion.character.pick import addresses, is_question
 from companion.character.spam import SpamTracker
 from companion.messages import ChatMessage, MessageKind
@@ -190,7 +190,9 @@ def test_memories_recalled_for_viewer_excluding_self(tmp_path, clock):
     mem.add("twitch:ann", "my cat is called Mochi")
     mem.add("twitch:ann", "I play the violin")
     mem.add("twitch:bob", "my cat is called Rex")
-    ch = CharacterEngine(tmp_path, memory=mem, clock=clock)
+    # word-overlap scores are not cosines: no relevance floor over this fake
+    cfg = CharacterConfig.from_dict({"memory_relevance_floor": 0.0, "memory_lexical_bonus": 0.0})
+    ch = CharacterEngine(tmp_path, memory=mem, clock=clock, config=cfg)
     q = event("Aiko do you remember what my cat is called?", user="ann")
     mem.add("twitch:ann", q.message.text)  # the remember stage already stored the message itself
     recs = asyncio.run(ch.process([q]))

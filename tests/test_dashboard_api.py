@@ -39,8 +39,8 @@ class FakeMemory:
                 "memories": [{"text": "likes cozy games", "tier": "long_term", "score": 0.8}],
                 "neighbours": [{"label": "cozy games", "relation": "likes", "weight": 0.9}]}
 
-    def search(self, q, viewer=None, channel=None, tier=None, since=None, until=None, k=10):
-        self.searches.append((q, viewer, k))
+    def search(self, q, viewer=None, channel=None, tier=None, since=None, until=None, k=10, reinforce=True):
+        self.searches.append((q, viewer, k, reinforce))
         return [FakeHit(f"memory about {q}", 0.7, {"relevance": 0.6, "recency": 0.1})][:k]
 
     def forget_viewer(self, viewer_id):
@@ -57,6 +57,15 @@ class FakeCharacter:
 
     def mood_state(self):
         return {"valence": 0.4, "arousal": 0.6, "label": "cheerful"}
+
+    def forget_viewer(self, viewer_id):
+        return {"candidates": 1, "viewers": 1, "recommendations": 0}
+
+    def can_answer(self, message_id):
+        return True
+
+    def acknowledge(self, used_memory_ids, message_id=None):
+        return {"reinforced": 0, "ignored": list(used_memory_ids)}
 
 
 class FakeEngine:
@@ -198,13 +207,14 @@ async def test_viewer_profile_search_and_forget(served):
     assert view["engagement"]["demo"]["messages"] == 1 and view["neighbours"]
     r = await http.get("/api/memories/search", params={"q": "games", "viewer": "twitch:alice", "k": "5"})
     assert r.status == 200 and (await r.json())["results"][0]["text"] == "memory about games"
-    assert engine.memory.searches == [("games", "twitch:alice", 5)]
+    assert engine.memory.searches == [("games", "twitch:alice", 5, False)]  # browsing never reinforces
     assert (await http.get("/api/memories/search", params={"q": ""})).status == 400
     assert (await http.get("/api/memories/search", params={"q": "x", "k": "0"})).status == 400
     assert (await http.get("/api/memories/search", params={"q": "x", "k": "many"})).status == 400
     r = await http.delete("/api/viewers/twitch:alice")
     body = await r.json()
-    assert r.status == 200 and body["forgotten"] == {"memory": 3, "analytics": True}
+    assert r.status == 200 and body["forgotten"] == {
+        "memory": 3, "analytics": True, "character": {"candidates": 1, "viewers": 1, "recommendations": 0}}
     assert engine.memory.forgotten == ["twitch:alice"]
     assert (await http.get("/api/viewers/twitch:alice")).status == 404
 

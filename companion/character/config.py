@@ -15,6 +15,10 @@ The defaults live in ``companion/character/character.json``. A partial copy at
 * ``pick``: score ``weights`` per reason, ``min_score`` to recommend, ``max_picks``, candidate
   ``window_s``, ``toxicity_skip`` threshold, spam detection (``spam_similarity``,
   ``spam_window_s``, ``copypasta_count``).
+* ``memories_k`` / ``memory_relevance_floor`` / ``memory_lexical_bonus``: how many memories a
+  recommendation may carry, and the relevance (cosine, plus the bonus when a content word is
+  shared) a memory needs to be attached at all (both tuned on a labelled dev split by
+  ``benchmarks.character_memory_floor``).
 * ``moderation``: the moderation policy (:mod:`companion.moderation.policy`): a ``levels`` entry
   per toxicity category (0 off .. 4 strict), per-level ``thresholds`` for hold/delete/timeout,
   repeat-offender window and count, escalating ``timeout_s`` ladder, ``spam_timeout_count``,
@@ -89,6 +93,8 @@ class CharacterConfig:
     pick: PickConfig
     moderation: ModerationConfig
     memories_k: int = 5
+    memory_relevance_floor: float = 0.0
+    memory_lexical_bonus: float = 0.0
     recent_context: int = 8
     keep_recommendations: int = 50
     mood_publish_interval_s: float = 2.0

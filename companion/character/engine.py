@@ -25,6 +25,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 from companion.character.config import CHEMICALS, CharacterConfig
 from companion.character.derived import conditioning_tokens, pad_from, sampling_from
 from companion.character.expression import CUE_TTL_S, ExpressionState
+from companion.character.forgetting import Forget, login_of
 from companion.character.injection_check import looks_like_injection
 from companion.character.insults import lexicon_toxicity
 from companion.character.moderation import Moderator
@@ -45,6 +46,7 @@ MAX_VIEWERS = 20000
 MAX_ANSWERED = 5000
 RECENT_PER_CHANNEL = 50
 SAVE_EVERY_S = 30.0
+IN_FLIGHT_S = 120.0  # how long a forgotten viewer's in-flight messages are still dropped
 
 # update_emotion(emotion=...) -> (chemical, direction) impulses and the expression cue it sets
 EMOTION_IMPULSES: dict[str, tuple[tuple[tuple[str, float], ...], str]] = {
@@ -118,6 +120,9 @@ class CharacterEngine:
         self._pool: dict[str, deque[Candidate]] = {}
         self._recent: dict[str, deque[Candidate]] = {}
         self._answered: OrderedDict[str, None] = OrderedDict()
+        self._deleted: OrderedDict[str, None] = OrderedDict()  # moderator-deleted message ids
+        self._gone_viewers: LruDict[str, float] = LruDict(MAX_VIEWERS)  # forgotten viewer -> when
+        self._banned: dict[tuple[str, str], float] = {}  # (channel, login) -> banned until (msg time)
         self.viewers: LruDict[str, ViewerSeen] = LruDict(MAX_VIEWERS)  # bounded: chat never ends
         self._recs: deque[Recommendation] = deque(maxlen=cfg.keep_recommendations)
         self._queues: list[asyncio.Queue] = []
@@ -146,6 +151,7 @@ class CharacterEngine:
                 "expression": {"label": self.expression.label, "since": self.expression.since},
                 "viewers": {k: [v.user, v.first_seen, v.last_seen, v.count] for k, v in viewers},
                 "answered": list(self._answered)[-MAX_ANSWERED:],
+                "deleted": list(self._deleted)[-MAX_ANSWERED:],
                 "recommendations": [r.to_dict() for r in self._recs],
             }
             self._last_save = self.clock()
@@ -175,6 +181,7 @@ class CharacterEngine:
             self.expression.since = float(exp.get("since", self.clock()))
             self.viewers = LruDict(MAX_VIEWERS, sorted(viewers.items(), key=lambda kv: kv[1].last_seen))
             self._answered = OrderedDict((a, None) for a in blob.get("answered", []))
+            self._deleted = OrderedDict((a, None) for a in blob.get("deleted", []))
             self._recs.extend(recs)
         return True
 
@@ -278,6 +285,87 @@ class CharacterEngine:
             while len(self._answered) > MAX_ANSWERED:
                 self._answered.popitem(last=False)
 
+    # ----- forgetting and acknowledgement ------------------------------------------------------
+    def _forget(self, f: Forget) -> dict[str, int]:
+        """Drop everything ``f`` covers from the pools, the context, the viewers table and pending
+        recommendations, keep tombstones so in-flight copies are dropped too, then persist."""
+        with self._lock:
+            removed = 0
+            for pools in (self._pool, self._recent):
+                for channel, dq in pools.items():
+                    keep = [c for c in dq if not f.matches_message(c.message.id, c.message.viewer_key,
+                                                                    c.message.user, c.message.channel)]
+                    removed += (len(dq) - len(keep)) if pools is self._pool else 0
+                    pools[channel] = deque(keep, maxlen=dq.maxlen)
+            viewers = 0
+            for key in list(f.viewer_keys):
+                viewers += int(self.viewers.pop(key, None) is not None)
+            if f.logins and not f.viewer_keys:
+                for key, seen in list(self.viewers.items()):
+                    if seen.user.lower() in f.logins:
+                        del self.viewers[key]
+                        viewers += 1
+            before = len(self._recs)
+            kept = [r for r in self._recs if not f.mentioned_in(r)]
+            self._recs.clear()
+            self._recs.extend(kept)
+            for mid in f.message_ids:
+                self._deleted[mid] = None
+                self.mark_answered(mid)
+            while len(self._deleted) > MAX_ANSWERED:
+                self._deleted.popitem(last=False)
+            self._rec_cache = self.next_recommendation()
+        self.save()
+        return {"candidates": removed, "viewers": viewers, "recommendations": before - len(kept)}
+
+    def forget_viewer(self, viewer_key: str) -> dict[str, int]:
+        """``DELETE /api/viewers/{id}``: forget a viewer in the character engine everywhere."""
+        seen = self.viewers.get(viewer_key)
+        logins = {login_of(viewer_key)} | ({seen.user.lower()} if seen is not None else set())
+        self._gone_viewers[viewer_key] = self.clock()
+        return self._forget(Forget(viewer_keys={viewer_key}, logins=logins))
+
+    def forget_message(self, message_id: str) -> dict[str, int]:
+        """A moderator deleted one message (CLEARMSG): never pick, quote or answer it."""
+        return self._forget(Forget(message_ids={message_id}))
+
+    def forget_user(self, channel: str, user: str, until_ts: float | None = None) -> dict[str, int]:
+        """A ban or timeout (CLEARCHAT): drop the user's messages in ``channel``, including ones
+        still in the pipeline that were sent up to ``until_ts`` (message time; default now)."""
+        login = user.lower()
+        self._banned[(channel.lstrip("#").lower(), login)] = until_ts if until_ts is not None else time.time()
+        return self._forget(Forget(logins={login}, channel=channel))
+
+    def _tombstoned(self, m: Any) -> bool:
+        if m.id in self._deleted:
+            return True
+        gone = self._gone_viewers.get(m.viewer_key)
+        if gone is not None and self.clock() - gone <= IN_FLIGHT_S:
+            return True  # sent before the forget, still in the pipeline; later messages are new
+        until = self._banned.get((m.channel.lstrip("#").lower(), m.user.lower()))
+        return until is not None and m.ts <= until
+
+    def can_answer(self, message_id: str) -> bool:
+        """False for a message a moderator deleted (or whose author was forgotten or banned)."""
+        with self._lock:
+            return message_id not in self._deleted
+
+    def acknowledge(self, used_memory_ids: list[str] | None = None, message_id: str | None = None) -> dict[str, Any]:
+        """The character answered (``message_id``) and used these memories: only now are they
+        reinforced in the store. Ids that no recent recommendation offered are ignored, so the
+        API cannot pump arbitrary memories."""
+        if message_id:
+            self.mark_answered(message_id)
+        with self._lock:
+            offered = {m.memory_id for r in self._recs for m in r.memories}
+        wanted = [str(m) for m in (used_memory_ids or [])]
+        used = [m for m in dict.fromkeys(wanted) if m in offered]
+        reinforced = 0
+        if used and self.memory is not None and hasattr(self.memory, "reinforce"):
+            reinforced = int(self.memory.reinforce(used))
+        self.stats["memories_reinforced"] = self.stats.get("memories_reinforced", 0) + reinforced
+        return {"reinforced": reinforced, "ignored": sorted(set(wanted) - set(used))}
+
     def _profile(self, viewer: str) -> Any:
         if self.memory is None or not hasattr(self.memory, "viewer_profile"):
             return None
@@ -294,6 +382,8 @@ class CharacterEngine:
             if m.reply_to_id:
                 self.mark_answered(m.reply_to_id)
             return []
+        if self._tombstoned(m):
+            return []  # deleted or forgotten while it was still in the pipeline
         self.stats["messages"] += 1
         r = self._with_fallback_toxicity(m.text, r)
         viewer = m.viewer_key
@@ -359,7 +449,8 @@ class CharacterEngine:
         if picks:
             top = picks[0][0].message
             memories = recall(self.memory, top.text, top.viewer_key, cfg.memories_k, exclude_text=top.text,
-                              exclude_id=top.id, vector=picks[0][0].embedding)
+                              exclude_id=top.id, vector=picks[0][0].embedding, floor=cfg.memory_relevance_floor,
+                              lexical_bonus=cfg.memory_lexical_bonus, name=cfg.name)
         for c, _ in picks:
             self.mark_answered(c.message.id)
         recent = list(self._recent.get(channel, ()))[-cfg.recent_context:]

@@ -41,11 +41,15 @@ _QUESTION_START = re.compile(
     r"will|would|should|shall|may|might|have|has|had)\b",
     re.IGNORECASE,
 )
+# Every stage of memory_store.profiles.STAGES must be here: an unknown label falls back to the
+# message count, which made a hostile regular ("strained", many messages) the closest viewer.
 RELATIONSHIP_CLOSENESS = {
     "stranger": 0.0, "new": 0.0, "newcomer": 0.0, "acquaintance": 0.3, "casual": 0.3,
     "regular": 0.6, "friend": 0.8, "vip": 0.8, "moderator": 0.7, "mod": 0.7,
     "close": 1.0, "close_friend": 1.0, "superfan": 1.0,
+    "strained": 0.0, "hostile": 0.0,
 }
+STRAINED = frozenset({"strained", "hostile"})
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -33,15 +34,38 @@ def _hit_to_mention(hit: Any) -> MemoryMention | None:
         except (TypeError, ValueError):
             continue
     return MemoryMention(memory_id=str(mid), text=str(text), score=round(float(getattr(hit, "score", 0.0) or 0.0), 4),
-                         parts=clean)
+                         parts=clean, viewer=str(getattr(hit, "viewer", "") or ""))
+
+
+def relevance(m: MemoryMention, lexical_bonus: float = 0.0) -> float:
+    """How well a memory matches the message: the store's dense ``relevance`` (cosine; else the
+    score), plus ``lexical_bonus`` when it also shares a content word with the message (the
+    store's ``lexical`` part; the query is searched without the character's name, so that word
+    is a topic, not the greeting)."""
+    rel = float(m.parts.get("relevance", m.score))
+    return rel + (lexical_bonus if float(m.parts.get("lexical", 0.0)) > 0.0 else 0.0)
+
+
+def without_name(text: str, name: str) -> str:
+    """``text`` minus the character's name (and an ``@`` before it): almost every message to
+    her contains it, so it would make every memory that greets her look on-topic."""
+    if not name:
+        return text
+    out = re.sub(rf"@?(?<![\w]){re.escape(name)}(?![\w])[,:!]?", " ", text, flags=re.IGNORECASE)
+    return " ".join(out.split()) or text
 
 
 def recall(memory: Any, query: str, viewer: str | None, k: int, exclude_text: str = "",
-           exclude_id: str = "", vector: Any = None) -> list[MemoryMention]:
-    """Memories for this viewer and topic: the viewer's own memories first (best first), then, if
-    fewer than ``k``, the best matches from anyone. The message itself is excluded (the remember
-    stage may already have stored it). Never raises: a failing store yields []. ``vector`` is the
-    query message's embedding when known: the store then skips its own encoder pass."""
+           exclude_id: str = "", vector: Any = None, floor: float = 0.0, lexical_bonus: float = 0.0,
+           name: str = "") -> list[MemoryMention]:
+    """Memories for this viewer and topic, best score first: the viewer's own memories, then, if
+    fewer than ``k``, the best matches from anyone. Only memories whose :func:`relevance` reaches
+    ``floor`` are kept: no memory is better than an irrelevant one. The store is searched with
+    the query minus the character's ``name``. The message itself is
+    excluded (the remember stage may already have stored it). Looking a memory up does not
+    reinforce it (``reinforce=False``): only a reply that used it does (``CharacterEngine.acknowledge``).
+    Never raises: a failing store yields []. ``vector`` is the query message's embedding when
+    known: the store then skips its own encoder pass."""
     if memory is None or k <= 0 or not query.strip():
         return []
     out: list[MemoryMention] = []
@@ -49,25 +73,23 @@ def recall(memory: Any, query: str, viewer: str | None, k: int, exclude_text: st
     reuse = {"vector": vector} if vector is not None else {}
     for who in ([viewer, None] if viewer else [None]):
         try:
-            hits = memory.search(query, viewer=who, k=k + 1, **reuse)
+            hits = memory.search(without_name(query, name), viewer=who, k=k + 1, reinforce=False, **reuse)
         except Exception as exc:  # noqa: BLE001 - the store is another component; degrade, don't crash
             log.debug("memory search failed: %s", exc)
             continue
-        batch = []
         for hit in hits or []:
             mention = _hit_to_mention(hit)
             if mention is None or mention.memory_id in seen:
                 continue
             if exclude_id and (mention.memory_id == exclude_id or getattr(hit, "msg_id", None) == exclude_id):
                 continue
-            if mention.text.strip() == exclude_text.strip():
+            if mention.text.strip() == exclude_text.strip() or relevance(mention, lexical_bonus) < floor:
                 continue
             seen.add(mention.memory_id)
-            batch.append(mention)
-        batch.sort(key=lambda m: m.score, reverse=True)
-        out.extend(batch)
+            out.append(mention)
         if len(out) >= k:
             break
+    out.sort(key=lambda m: m.score, reverse=True)
     return out[:k]
 
 

@@ -7,7 +7,7 @@ Rules, first match wins (each adds its reason):
 3. the viewer is sad, afraid or hurting (negative sentiment / sadness, grief, fear,
    nervousness) -> ``supportive``
 4. the companion is stressed (cortisol >= 0.6) -> ``calm``
-5. a first-time chatter -> ``welcoming``
+5. a first-time chatter -> ``welcoming``; a strained (hostile) relationship -> ``calm``
 6. amusement/joking, or a close viewer while the companion is in a good mood -> ``playful``
 7. gratitude or love -> ``warm``
 8. a question -> ``informative``
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from companion.character.pick import Candidate, is_question, relationship_closeness
+from companion.character.pick import STRAINED, Candidate, is_question, relationship_closeness
 from companion.messages import MessageKind
 
 TONES = ("firm", "hyped", "supportive", "calm", "welcoming", "playful", "warm", "informative")
@@ -56,6 +56,8 @@ def choose_tone(c: Candidate, levels: dict[str, float], pleasure: float) -> Tone
         return ToneChoice("calm", [f"companion is stressed (cortisol {levels['cortisol']:.2f})"])
     if c.first_time:
         return ToneChoice("welcoming", ["first-time chatter"])
+    if (c.relationship or "").lower() in STRAINED:
+        return ToneChoice("calm", [f"relationship is {c.relationship}: no banter"])
     close = relationship_closeness(c.relationship, c.message_count)
     amused = _emo(c, "amusement")
     if amused >= 0.4:
