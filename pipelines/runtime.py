@@ -39,6 +39,8 @@ from pipelines.stage import MessageErrors, Stage
 log = logging.getLogger(__name__)
 
 TRIM_EVERY_S = 30.0
+# A stage behind schedule merges waiting batches up to this many analyser batches per call.
+STAGE_COALESCE = 4
 
 
 class AnalyzerLike(Protocol):
@@ -319,7 +321,18 @@ class Runtime:
     async def _stage_worker(self, index: int) -> None:
         stage = self.stages[index]
         inbox, out = self._stage_queues[index], self._stage_queues[index + 1]
-        while (events := await inbox.get()) is not END:
+        cap = max(1, self.config.batch_size) * STAGE_COALESCE
+        ended = False
+        while not ended and (events := await inbox.get()) is not END:
+            # A stage that fell behind takes every batch already waiting (up to ``cap``
+            # messages) in one call, in order: its fixed cost per call (an LMDB commit with
+            # fsync, a thread hop) is paid once, so a backlog shrinks instead of growing.
+            while len(events) < cap and not inbox.empty():
+                more = inbox.get_nowait()
+                if more is END:
+                    ended = True
+                    break
+                events = events + more
             started = time.perf_counter()
             await self._process(stage, events)
             self.metrics.stage_seconds.labels(stage=stage.name).observe(time.perf_counter() - started)
