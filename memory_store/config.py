@@ -86,6 +86,11 @@ class MemoryConfig:
     # A viewer's line at this cosine (or with the same words) to one of their recent memories
     # merges into it (count, first/last seen, best wording) instead of adding a memory.
     merge_cosine: float = 0.95
+    # Related memories of one viewer (cosine >= relate_cosine, relate_min..relate_max of them)
+    # form one consolidated memory with an extractive summary; the originals stay, linked.
+    relate_cosine: float = 0.75
+    relate_min: int = 3
+    relate_max: int = 8
 
     # Do not memorise text the analyser flagged as toxic (the profile still counts the message).
     skip_toxic: bool = True

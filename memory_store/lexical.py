@@ -57,6 +57,11 @@ def tokenize(text: str) -> list[str]:
     return [stem(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
 
 
+# Memory kinds whose text repeats other memories' words (episode summaries, consolidated
+# groups): indexed for their row and text hash only, so BM25 does not count those words twice.
+NO_POSTINGS = frozenset({"episode", "summary"})
+
+
 def entity_term(name: str) -> str:
     return "e:" + name.lower()
 

@@ -26,13 +26,14 @@ from companion.lru import LruDict
 from companion.messages import MessageKind
 from memory_store import decay
 from memory_store.config import MemoryConfig
+from memory_store.consolidation import candidates, related_groups, summary_record
 from memory_store.episodes import EpisodeTracker, finish, scrub_viewer
 from memory_store.facts import extract_facts, fact_text
 from memory_store.graph import KnowledgeGraph
 from memory_store.importance import heuristic_importance
 from memory_store.hybrid import HybridParts, hybrid_search
 from memory_store.keywords import KeywordExtractor
-from memory_store.lexical import LexicalIndex
+from memory_store.lexical import NO_POSTINGS, LexicalIndex
 from memory_store.merge import Repeat, duplicate_of, merge_record
 from memory_store.profiles import observe as observe_profile
 from memory_store.record_db import RecordDB
@@ -74,6 +75,7 @@ class MemoryStore:
         self.prior = PriorCache()
         self.dense_prior = PriorCache()  # the same, under the hybrid search's prior weights
         self._platforms: set[str] = set()
+        self._dirty_viewers: set[str] = set()  # viewers with new memories to group (consolidate)
         self.episode_tracker = EpisodeTracker(self.cfg)
         self._short: dict[str, deque[int]] = {}
         # Bounded caches (issue 13: nothing grows with viewers): LMDB holds every profile; a
@@ -134,7 +136,7 @@ class MemoryStore:
         # BM25 postings are rebuilt from the LMDB texts, like the vectors.
         for mid, row in items:
             rec = recs[mid]
-            self.lexical.add(mid, row, rec.text, rec.entities, postings=rec.kind != "episode")
+            self.lexical.add(mid, row, rec.text, rec.entities, postings=rec.kind not in NO_POSTINGS)
         new_rows = np.array([self.table.row_of[r.id] for r in rest if r.has_vec], dtype=np.int64)
         if self.index.trained:
             self.index.add(new_rows, self.table.vectors[new_rows])
@@ -435,9 +437,10 @@ class MemoryStore:
                 mat[j] = v
         self.table.set_rows(rows, recs, mat)
         for r, row in zip(recs, rows.tolist()):
-            self.lexical.add(r.id, row, r.text, r.entities, postings=r.kind != "episode")
+            self.lexical.add(r.id, row, r.text, r.entities, postings=r.kind not in NO_POSTINGS)
         self.prior.touch(rows)
         self.dense_prior.touch(rows)
+        self._dirty_viewers.update(r.viewer for r in recs if r.kind == "message" and r.viewer)
         has = np.array([r.has_vec for r in recs], dtype=bool)
         self.index.add(rows[has], mat[has])
         for r in recs:
@@ -560,7 +563,32 @@ class MemoryStore:
             self._release(rows)
             self._last_consolidate = now
             return {"promoted": len(promote), "expired": int(len(expire_rows)),
-                    "pruned": int(len(prune_rows))}
+                    "pruned": int(len(prune_rows)), "grouped": self._consolidate_related(now)}
+
+    def _consolidate_related(self, now: float) -> int:
+        """Group related memories of the viewers with new ones (:mod:`memory_store.consolidation`);
+        returns how many consolidated memories were made."""
+        viewers, self._dirty_viewers = self._dirty_viewers, set()
+        made = []
+        for v in sorted(viewers):
+            recs = [r for r in self.db.get_memories(candidates(self.table, v))
+                    if r is not None and r.kind == "message" and r.summary_id is None]
+            for g in related_groups(self.table, recs, self.cfg):
+                made.append((summary_record(g, self._next_id, now, self.cfg), g))
+                self._next_id += 1
+        if not made:
+            return 0
+        with self.db.begin() as txn:
+            for srec, g in made:
+                self.db.put_memory(txn, srec, g.vector)
+                for m in g.members:
+                    self._sync_from_table(m)
+                    m.summary_id = srec.id
+                    self.db.update_memory(txn, m)
+            self.db.set_meta(txn, "next_id", self._next_id)
+        self._add_to_table([s for s, _ in made], [g.vector for _, g in made])
+        self.graph.last_id = self._next_id - 1
+        return len(made)
 
     def _maybe_maintain(self, now: float) -> None:
         if now - self._last_consolidate >= self.cfg.consolidate_every_s:

@@ -102,3 +102,29 @@ def test_episodes_cut_on_an_activity_burst(tmp_path):
     assert eps and eps[-1].reason == "activity_shift"
     assert store.stats()["open_episodes"] == 1
     store.close()
+
+
+def test_related_memories_form_one_consolidated_memory(tmp_path):
+    clock = Clock()
+    store = MemoryStore(tmp_path, clock=clock)
+    g = unit("garden")
+    lines = ["I'm growing tomatoes in the community garden", "the garden courgettes are taking over",
+             "we won a prize for the biggest pumpkin at the garden", "volunteering at the garden again sunday"]
+    store.remember([event(t, user="elena", ts=clock.t + i, vec=near(g, 0.9, i), importance=0.6, mid=f"g{i}")
+                    for i, t in enumerate(lines)]
+                   + [event("I finished Elden Ring in 140 hours", user="elena", ts=clock.t + 9,
+                            vec=unit("elden"), importance=0.6, mid="other")])
+    out = store.consolidate()
+    assert out["grouped"] == 1
+    summary = [h for h in store.search_vector(g, k=10, reinforce=False) if h.msg_id == ""]
+    assert len(summary) == 1
+    srec = store.db.get_memories([summary[0].id])[0]
+    assert srec.kind == "summary" and srec.count == 4 and srec.viewer == "twitch:elena"
+    originals = store.db.get_memories(srec.summary_of)
+    assert {r.msg_id for r in originals} == {"g0", "g1", "g2", "g3"}
+    assert all(r.summary_id == srec.id for r in originals)
+    assert srec.text.startswith("elena said 4 related things") and sum(t in srec.text for t in lines) == 3
+    assert "Elden Ring" not in srec.text
+    assert store.consolidate()["grouped"] == 0  # grouped memories are not grouped again
+    assert len(store.viewer_memories("twitch:elena")) == 6  # the originals stay
+    store.close()
