@@ -176,6 +176,9 @@ class DashboardServer:
         character = getattr(self.engine, "character", None)
         if character is not None:
             result["forgotten"]["character"] = await asyncio.to_thread(character.forget_viewer, viewer_id)
+        moderation = getattr(self.engine, "moderation", None)
+        if moderation is not None:
+            result["forgotten"]["moderation"] = await asyncio.to_thread(moderation.forget_viewer, viewer_id)
         return _json(result)
 
     async def search_memories(self, request: web.Request) -> web.Response:

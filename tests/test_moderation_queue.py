@@ -109,3 +109,21 @@ async def test_queue_is_bounded(tmp_path):
     hold_three(service)
     assert [i.message_id for i in service.queue.items()] == ["m1", "m2"]
     assert service.stats.queue_dropped == 1 and service.queue.dropped == 1
+
+
+async def test_forgetting_a_viewer_drops_their_held_messages(tmp_path, policy):
+    engine = FakeEngine(tmp_path, character=False)
+    engine.moderation = ModerationService(policy, tmp_path)
+    hold_three(engine.moderation)
+    server = DashboardServer(engine, port=0)
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.delete(f"{server.url}/api/viewers/twitch:u1") as r:
+                assert (await r.json())["forgotten"]["moderation"] == {"held": 1}
+            async with http.get(f"{server.url}/api/moderation/queue") as r:
+                assert [i["user"] for i in (await r.json())["items"]] == ["u0", "u2"]
+    finally:
+        await server.stop()
+        engine.analytics.close()
+    assert "u1" not in (tmp_path / "moderation" / "queue.json").read_text()

@@ -112,6 +112,17 @@ class ReviewQueue:
                     return item
         return None
 
+    def remove_viewer(self, viewer_key: str) -> int:
+        """Drop every held message of a viewer (``platform:user_id`` or ``platform:login``)."""
+        with self._lock:
+            gone = [k for k, i in self._items.items()
+                    if viewer_key in (f"{i.platform}:{i.user_id}", f"{i.platform}:{i.user.lower()}")]
+            for key in gone:
+                del self._items[key]
+            if gone:
+                self._save()
+        return len(gone)
+
     def items(self) -> list[HeldMessage]:
         with self._lock:
             return list(self._items.values())

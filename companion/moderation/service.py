@@ -402,6 +402,15 @@ class ModerationService:
             self.audit.write("learned", channel=event.channel, source=source, examples=learned)
         return learned
 
+    def forget_viewer(self, viewer_key: str) -> dict[str, int]:
+        """``DELETE /api/viewers/{id}``: the viewer's held messages (their text) leave the queue.
+        Examples keep no text or name; the audit log keeps names (not text) as the record of
+        what was decided."""
+        held = self.queue.remove_viewer(viewer_key)
+        if held:
+            self._publish({"type": "forgotten", "viewer": viewer_key})
+        return {"held": held}
+
     def state(self) -> dict[str, Any]:
         """For ``GET /api/state`` and the moderation API."""
         return {"moderate": self.moderate, "pending": len(self.queue), "stats": self.stats.to_dict(),
