@@ -128,3 +128,51 @@ async def _int(page, selector, ok):
 async def _attr_int(page, selector, attr, ok):
     v = await page.locator(selector).get_attribute(attr)
     return v is not None and v.isdigit() and ok(int(v))
+
+
+CHART_IDS = ("chart-rate", "chart-sentiment", "chart-emotion")
+
+
+async def _chart_x_ranges(page) -> dict[str, tuple[float, float]]:
+    out = {}
+    for cid in CHART_IDS:
+        box = page.locator(f"#{cid}")
+        lo, hi = await box.get_attribute("data-x-min"), await box.get_attribute("data-x-max")
+        out[cid] = (float(lo), float(hi)) if lo not in (None, "null") and hi not in (None, "null") else None
+    return out
+
+
+@pytest.mark.parametrize("minutes", [1, 4])
+async def test_every_chart_x_range_matches_the_replay_span(tmp_path, minutes):
+    """Every chart's time axis covers the replayed chat (epoch seconds), not decades: with a single
+    closed minute the emotion chart used to span 2027-2029."""
+    playwright_api = pytest.importorskip("playwright.async_api")
+    engine = FakeEngine(tmp_path)
+    now = time.time()
+    start = (now // 60) * 60 - 60 * minutes + 5  # `minutes` closed minute bins, the current one open
+    await engine.feed(list(steady_stream(start, int(now - start), 0.5, seed=2)))
+    server = DashboardServer(engine, port=0, push_interval_s=0.3)
+    await server.start()
+    try:
+        async with playwright_api.async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 1400, "height": 1100})
+                await page.goto(f"http://127.0.0.1:{server.port}/")
+                await wait_for(lambda: _attr_int(page, "#chart-rate", "data-points", lambda n: n > 0),
+                               what="charts drawn")
+
+                async def all_drawn():
+                    return all(v is not None for v in (await _chart_x_ranges(page)).values())
+                await wait_for(all_drawn, what="every chart's x range")
+                horizon_s = engine.analytics.horizon_min * 60
+                for cid, (lo, hi) in (await _chart_x_ranges(page)).items():
+                    # the replay spans [start, now]; the axis may add a bin or the forecast horizon
+                    assert start - 600 <= lo <= now, (cid, lo, start)
+                    assert now - 120 <= hi <= now + horizon_s + 600, (cid, hi, now)
+                    assert hi - lo <= (now - start) + horizon_s + 1200, (cid, hi - lo)
+            finally:
+                await browser.close()
+    finally:
+        await server.stop()
+        engine.analytics.close()

@@ -258,6 +258,18 @@
   }
 
   const charts = {};
+  // Time axis in epoch seconds, ranged on the data itself. With a single point (the first closed
+  // minute) uPlot 1.6 widens the range by "one day" computed for millisecond x values
+  // (86400 / 1e-3 s = 1000 days), so the emotion chart was labelled in years.
+  const X_TIME = {
+    time: true,
+    range: (u) => {
+      const xs = u.data[0] || [];
+      if (!xs.length) return [Date.now() / 1000 - 300, Date.now() / 1000];
+      const lo = xs[0], hi = xs[xs.length - 1];
+      return lo === hi ? [lo - 300, hi + 60] : [lo, hi];
+    },
+  };
   function chartSize(id) {
     const box = $(id);
     return { width: Math.max(300, box.clientWidth), height: 200 };
@@ -265,13 +277,18 @@
   function makeChart(id, series, extra) {
     const opts = Object.assign({
       ...chartSize(id),
-      scales: { x: { time: true } },
+      scales: { x: X_TIME },
       axes: [{ stroke: '#8a90a0', grid: { stroke: '#232838' } }, { stroke: '#8a90a0', grid: { stroke: '#232838' } }],
       legend: { live: false },
       series: [{}].concat(series),
     }, extra || {});
     const data = [[]].concat(series.map(() => []));
-    return new uPlot(opts, data, $(id));
+    const box = $(id);
+    // The x range actually drawn (epoch seconds), for tests and for anyone inspecting the page.
+    opts.hooks = { setScale: [(u, key) => {
+      if (key === 'x') { box.dataset.xMin = String(u.scales.x.min); box.dataset.xMax = String(u.scales.x.max); }
+    }] };
+    return new uPlot(opts, data, box);
   }
 
   // Union of several (t, values) pairs onto one sorted x axis, as uPlot wants.
@@ -336,7 +353,7 @@
         { label: 'low', stroke: 'rgba(210,153,34,0.3)' },
         { label: 'high', stroke: 'rgba(210,153,34,0.3)' },
       ], { bands: [{ series: [5, 4], fill: 'rgba(210,153,34,0.18)' }],
-           scales: { x: { time: true }, y: { range: [-1, 1] } } });
+           scales: { x: X_TIME, y: { range: [-1, 1] } } });
     }
     charts.sentiment.setData(align([
       { t: recent.t, v: recent.sentiment }, { t: series.t, v: series.sentiment },
@@ -347,7 +364,7 @@
     $('sentiment-info').textContent = forecastText(fSent, 3);
     if (!charts.emotion) {
       charts.emotion = makeChart('chart-emotion', EMOTIONS.map((e, i) => ({ label: e, stroke: EMOTION_COLOURS[i], width: 1.5 })),
-        { scales: { x: { time: true }, y: { range: [0, 1] } } });
+        { scales: { x: X_TIME, y: { range: [0, 1] } } });
     }
     charts.emotion.setData([series.t].concat(EMOTIONS.map((e) => (series.emotions || []).map((mix) => mix[e] || 0))));
   }
