@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--e2e-rate", type=float, default=200.0)
     p.add_argument("--e2e-paced-seconds", type=float, default=20.0)
     p.add_argument("--analyzer-rounds", type=int, default=3, help="analyser-alone passes (0: skip)")
+    p.add_argument("--precision", default="bf16", help="encoder precision: bf16 | fp32 | int8 | int8-torch")
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     result: dict[str, Any] = {"machine": _machine()}
@@ -221,7 +222,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from companion.analyzer import Analyzer
 
-    ours = Analyzer.load()
+    ours = Analyzer.load(precision=args.precision)
+    result["precision"] = args.precision
     if args.e2e is not None:
         result["mode"] = "end-to-end"
         result["ours"] = end_to_end(ours, args.e2e or ["unique", "real-chat", "copypasta", "paced"],

@@ -159,7 +159,7 @@ class Analyzer:
             return []
         t0 = time.perf_counter()
         deep = deep and self.heads is not None and self.ensemble is not None
-        lex = [self._lexicon(m) for m in msgs]
+        lex = [self.text_cache.lexical(m, self._lexicon) for m in msgs]
         if deep:
             from companion.affect.ensemble import lexicon_features
 

@@ -143,3 +143,21 @@ def test_long_near_duplicates_share_one_analysis_but_short_ones_do_not(pair):
     assert not np.array_equal(emb[5], emb[0])
     cache.model_outputs([pasta[:7] + "zz" + pasta[9:]], lex[:1], compute)  # a later member of the wave
     assert sorted(computed) == [0, 3, 4, 5] and cache.near_hits == 3
+
+
+def test_lexicon_pass_cached_by_exact_text_and_emotes(pair):
+    from companion.affect.analysis_cache import AnalysisCache
+
+    cached, _ = pair
+    cache = AnalysisCache(max_entries=2)
+    calls = []
+
+    def compute(m):
+        calls.append(m.text)
+        return cached._lexicon(m)
+
+    a = cache.lexical(ChatMessage(text="this is GOOD"), compute)
+    assert cache.lexical(ChatMessage(text="this is GOOD"), compute) is a and calls == ["this is GOOD"]
+    cache.lexical(ChatMessage(text="this is good"), compute)  # case matters to VADER: computed
+    cache.lexical(ChatMessage(text="this is GOOD", emotes=[(8, 11, "GOOD")]), compute)  # spans matter
+    assert calls == ["this is GOOD", "this is good", "this is GOOD"] and len(cache._lexical) == 2

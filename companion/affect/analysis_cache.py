@@ -20,7 +20,7 @@ import dataclasses
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -53,8 +53,9 @@ class AnalysisCache:
         self.near_hits = 0  # of which near-duplicates of a cached long text
         self.misses = 0  # distinct texts computed
         self._new_near()
+        self._lexical: OrderedDict[tuple, Any] = OrderedDict()  # exact text + emote spans -> lexicon pass
         self._rows: OrderedDict[tuple[str, bytes], np.ndarray] = OrderedDict()
-        self._layout: list[tuple[str, int, tuple[int, ...]]] | None = None  # field, width, row shape
+        self._layout: list[tuple] | None = None  # (field, width, row shape, dtype or None)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -69,7 +70,27 @@ class AnalysisCache:
     def clear(self) -> None:
         with self._lock:
             self._rows.clear()
+            self._lexical.clear()
             self._new_near()
+
+    def lexical(self, msg: Any, compute: Callable[[Any], Any]) -> Any:
+        """``compute(msg)``, the analyser's lexicon pass (VADER, emoji, emotes, injection and
+        threat rules), cached by the exact text and the platform's emote spans: the pass reads
+        nothing else, and case matters to it. The cached result is shared: callers only read it."""
+        if self.max_entries <= 0:
+            return compute(msg)
+        key = (msg.text, tuple(msg.emotes))
+        with self._lock:
+            hit = self._lexical.get(key)
+            if hit is not None:
+                self._lexical.move_to_end(key)
+                return hit
+        value = compute(msg)
+        with self._lock:
+            self._lexical[key] = value
+            if len(self._lexical) > self.max_entries:
+                self._lexical.popitem(last=False)
+        return value
 
     def _new_near(self) -> None:
         self._near = NearDuplicateDetector(window_s=600.0, cluster_similarity=self.near_similarity,
@@ -149,17 +170,25 @@ class AnalysisCache:
         return False
 
     def _flatten(self, emb: np.ndarray, out: HeadOutputs) -> np.ndarray:
-        parts = [("embedding", np.asarray(emb))] + [(f, np.asarray(getattr(out, f))) for f in _FIELDS]
+        """One float32 row per text: every present field side by side (label indices and float32
+        scores are exact in float32; optional fields that are None stay None)."""
+        parts = [("embedding", np.asarray(emb))] + [(f, getattr(out, f)) for f in _FIELDS]
+        parts = [(name, None if a is None else np.asarray(a)) for name, a in parts]
         n = len(emb)
         if self._layout is None:
-            self._layout = [(name, int(np.prod(a.shape[1:], dtype=int)), a.shape[1:]) for name, a in parts]
-        return np.concatenate([a.reshape(n, -1).astype(np.float32, copy=False) for _, a in parts], axis=1)
+            self._layout = [(name, 0, (), None) if a is None else
+                            (name, int(np.prod(a.shape[1:], dtype=int)), a.shape[1:], a.dtype) for name, a in parts]
+        return np.concatenate([a.reshape(n, -1).astype(np.float32, copy=False) for _, a in parts if a is not None],
+                              axis=1)
 
     def _unflatten(self, flat: np.ndarray) -> tuple[np.ndarray, HeadOutputs]:
         assert self._layout is not None
         n, cols, at = len(flat), {}, 0
-        for name, width, shape in self._layout:
-            cols[name] = np.ascontiguousarray(flat[:, at:at + width]).reshape((n, *shape))
+        for name, width, shape, dtype in self._layout:
+            if dtype is None:
+                cols[name] = None
+                continue
+            cols[name] = np.ascontiguousarray(flat[:, at:at + width]).reshape((n, *shape)).astype(dtype, copy=False)
             at += width
         emb = cols.pop("embedding")
         return emb, HeadOutputs(**cols)
