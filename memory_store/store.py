@@ -784,6 +784,7 @@ class MemoryStore:
             user = prof.user or viewer_id.split(":", 1)[-1]
             prof.user = user
             prof.facts[key] = str(value)
+            replaced = prof.fact_ids.get(key)  # a correction: the old fact memory is unpinned
             text = fact_text(user, key, str(value))
             vec = None
             if self.embed is not None:
@@ -792,10 +793,12 @@ class MemoryStore:
                                platform=platform, ts=now, tier="core", importance=1.0,
                                stability=float(decay.initial_stability(1.0, self.cfg)),
                                last_recall=now, pinned=True, has_vec=vec is not None, kind="fact",
-                               keywords=[str(value).lower()])
+                               keywords=[str(value).lower()], fact_key=key)
             self._next_id += 1
+            prof.fact_ids[key] = rec.id
             with self.db.begin() as txn:
                 self.db.put_memory(txn, rec, vec)
+                self._unpin_in_txn(txn, [replaced] if replaced is not None else [])
                 self.db.put_profile(txn, prof)
                 self.db.set_meta(txn, "next_id", self._next_id)
             self._add_to_table([rec], [vec])
@@ -904,6 +907,92 @@ class MemoryStore:
                 rows = self._delete_in_txn(txn, [mid])
             self._release(rows)
             return True
+
+    # ------------------------------------------------------------------ inspector edits
+    def forget_memory(self, mem_id: int) -> bool:
+        """Forget one memory (the inspector's "forget"): LMDB, vector, BM25, short-term."""
+        with self._lock:
+            if mem_id not in self.table.row_of and self.db.get_memories([mem_id])[0] is None:
+                return False
+            with self.db.begin() as txn:
+                rows = self._delete_in_txn(txn, [mem_id])
+            self._release(rows)
+            for dq in self._short.values():
+                if mem_id in dq:
+                    dq.remove(mem_id)
+            return True
+
+    def set_pinned(self, mem_id: int, pinned: bool) -> MemoryRecord | None:
+        """Pin (core tier, never decays) or unpin (back to long-term) one memory."""
+        with self._lock:
+            rec = self.db.get_memories([mem_id])[0]
+            if rec is None:
+                return None
+            self._sync_from_table(rec)
+            rec.pinned = bool(pinned)
+            rec.tier = "core" if pinned else ("long_term" if rec.tier == "core" else rec.tier)
+            with self.db.begin() as txn:
+                self.db.update_memory(txn, rec)
+            row = self.table.row_of.get(mem_id)
+            if row is not None:
+                self.table.pinned[row] = rec.pinned
+                self.table.tier[row] = TIERS.index(rec.tier)
+                self.prior.touch([row])
+                self.dense_prior.touch([row])
+            for dq in self._short.values():
+                if pinned and mem_id in dq:
+                    dq.remove(mem_id)
+            return rec
+
+    def edit_memory(self, mem_id: int, text: str) -> MemoryRecord | None:
+        """Replace a memory's wording (the inspector's "edit"): re-embedded when the store has
+        an encoder, re-indexed for BM25, topics and entities extracted again."""
+        text = (text or "").strip()
+        if not text:
+            raise ValueError("a memory's text cannot be empty")
+        with self._lock:
+            rec = self.db.get_memories([mem_id])[0]
+            if rec is None:
+                return None
+            self._sync_from_table(rec)
+            vec = None
+            if self.embed is not None:
+                vec = np.asarray(self.embed([text]), dtype=np.float32)[0]
+            rec.text = text
+            rec.keywords = self.keywords.topics(text)
+            rec.entities = self.keywords.entities(text)
+            rec.has_vec = rec.has_vec or vec is not None
+            with self.db.begin() as txn:
+                self.db.put_memory(txn, rec, vec) if vec is not None else self.db.update_memory(txn, rec)
+            row = self.table.row_of.get(mem_id)
+            if row is not None:
+                self.lexical.add(rec.id, row, text, rec.entities, postings=rec.kind not in NO_POSTINGS)
+                if vec is not None:
+                    if self.table.has_vec[row]:
+                        self.index.remove(np.array([row]))
+                    self.table.vectors[row] = vec
+                    self.table.has_vec[row] = True
+                    self.index.add(np.array([row]), vec[None, :])
+            return rec
+
+    def memory(self, mem_id: int) -> MemoryRecord | None:
+        """One memory as stored, with its live recall counters."""
+        with self._lock:
+            rec = self.db.get_memories([mem_id])[0]
+            if rec is not None:
+                self._sync_from_table(rec)
+            return rec
+
+    def viewer_episodes(self, viewer_id: str, limit: int = 10) -> list[Episode]:
+        """Closed episodes the viewer took part in, newest first."""
+        with self._lock:
+            out = []
+            for ep in self.db.episodes(None, 10_000):
+                if any(p[0] == viewer_id for p in ep.participants):
+                    out.append(ep)
+                    if len(out) >= limit:
+                        break
+            return out
 
     def forget_user_in_channel(self, channel: str, user: str) -> int:
         """Twitch CLEARCHAT (ban/timeout): forget a user's memories in one channel. ``user`` is

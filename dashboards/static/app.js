@@ -381,6 +381,7 @@
   let drawerViewer = null;
   async function openViewer(key, name) {
     drawerViewer = key;
+    document.dispatchEvent(new CustomEvent('companion:viewer-open', { detail: { key, name } }));
     $('drawer').hidden = false;
     $('drawer-title').textContent = name || key;
     $('drawer-status').textContent = 'loading…';
