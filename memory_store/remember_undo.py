@@ -4,13 +4,16 @@ LMDB transaction is put back when the transaction does not commit.
 ``remember`` updates profiles, the login map, the short-term buffers, the open episodes and the
 id counters while it plans a batch, then commits everything in one LMDB transaction. If the commit
 (or anything before it) raises, the RAM state must not run ahead of disk: the next batch would
-reuse counters, profiles would count messages that were never stored. This context manager takes
-a copy of exactly the parts a batch can touch (the profiles and episodes of its own viewers and
-channels, not the whole store) and restores them unless the caller marked the batch committed.
+reuse counters, profiles would count messages that were never stored. This context manager
+records exactly the parts a batch can touch (its own viewers, logins and channels, not the whole
+store) and puts them back unless the caller marked the batch committed. Profiles are not copied:
+every profile change commits with the batch, so after a failure the batch's viewers are simply
+dropped from the cache and read back from LMDB, which is what RAM-follows-disk means.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections import deque
 from typing import Any
 
@@ -31,7 +34,7 @@ class RememberUndo:
         channels = {ev.message.channel for ev in self.events}
         logins = {(ev.message.platform, ev.message.user.lower()) for ev in self.events}
         self._next_id, self._next_episode = s._next_id, s._next_episode
-        self._profiles = {v: _copy(s._profiles.get(v, _MISSING)) for v in viewers}
+        self._viewers = viewers
         self._logins = {k: s._logins.get(k, _MISSING) for k in logins}
         self._short = {c: deque(s._short[c]) if c in s._short else _MISSING for c in channels}
         opened = s.episode_tracker.open
@@ -44,7 +47,8 @@ class RememberUndo:
             return
         s = self.store
         s._next_id, s._next_episode = self._next_id, self._next_episode
-        _restore(s._profiles, self._profiles)
+        for viewer in self._viewers:
+            s._profiles.pop(viewer, None)  # re-read from LMDB on next use
         _restore(s._logins, self._logins)
         _restore(s._short, self._short)
         _restore(s.episode_tracker.open, self._episodes)
@@ -53,7 +57,18 @@ class RememberUndo:
 
 
 def _copy(value: Any) -> Any:
-    return value if value is _MISSING else copy.deepcopy(value)
+    """A copy one level deep: the object and its containers (what the episode tracker mutates
+    in place), not their elements (appended, never changed). Per batch this must stay cheap."""
+    if value is _MISSING:
+        return value
+    if not dataclasses.is_dataclass(value):
+        return copy.deepcopy(value)
+    new = copy.copy(value)
+    for f in dataclasses.fields(value):
+        item = getattr(value, f.name)
+        if isinstance(item, (list, dict, set, deque)):
+            setattr(new, f.name, copy.copy(item))
+    return new
 
 
 def _restore(target: dict, saved: dict) -> None:
