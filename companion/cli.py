@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="moderation policy JSON (levels per category, thresholds; see docs/CONNECTORS.md), "
                         "merged over character.json's moderation section")
     p.add_argument("--character-name", default="Aiko")
+    p.add_argument("--llm", metavar="openai:URL[,model=NAME]",
+                   help="answer the best recommendation through an OpenAI-compatible chat-completions "
+                        "endpoint (llama.cpp, Ollama, vLLM, LM Studio, OpenAI with OPENAI_API_KEY); "
+                        "replies are sent only with --reply (see docs/CHARACTER.md)")
+    p.add_argument("--vts", metavar="ws://HOST:PORT",
+                   help="drive a VTube Studio avatar from the companion's expression (see docs/CHARACTER.md)")
     p.add_argument("--overload", choices=["auto", "block", "degrade"], default="auto",
                    help="what to do when analysis falls behind (see docs/OVERLOAD.md)")
     p.add_argument("--batch-size", type=int, default=64)
@@ -122,7 +128,7 @@ async def run(args: argparse.Namespace) -> int:
                           host=args.host, port=args.port, api_token=token, reply=args.reply,
                           moderate=args.moderate, moderation=args.moderation, character_name=args.character_name,
                           memory=not args.no_memory, lexicon_only=args.lexicon_only,
-                          redis_out=args.redis_out,
+                          redis_out=args.redis_out, llm=args.llm, vts=args.vts,
                           runtime=runtime)
     config.validate()
     sources, serve_after = make_sources(args.source, args.speed, args.reply)

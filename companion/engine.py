@@ -47,6 +47,8 @@ class EngineConfig:
     analytics: bool = True
     character: bool = True
     lexicon_only: bool = False  # skip the neural models entirely (every record degraded)
+    llm: str | None = None  # --llm openai:URL[,model=...]: the reply loop (companion.character.reply_loop)
+    vts: str | None = None  # --vts ws://HOST:PORT: drive VTube Studio (companion.character.avatar)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
 
     def validate(self) -> None:
@@ -57,6 +59,15 @@ class EngineConfig:
                 "set COMPANION_API_TOKEN")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port out of range: {self.port}")
+        if self.llm:
+            from companion.character.llm_client import LLMSpec
+
+            try:
+                LLMSpec.parse(self.llm)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from exc
+        if self.vts and not self.vts.startswith(("ws://", "wss://")):
+            raise ConfigError(f"--vts must be a ws:// address, got {self.vts!r}")
 
 
 def overload_from_name(name: str) -> OverloadPolicy:
@@ -289,7 +300,11 @@ class Engine:
             self.dashboard = DashboardServer(self, host=self.config.host, port=self.config.port,
                                              api_token=self.config.api_token)
             await self.dashboard.start()
+        from companion.character.attachments import CharacterAttachments
+
+        self.attachments = CharacterAttachments(self)
         try:
+            await self.attachments.start()
             if self.moderation is not None:
                 from companion.connectors.twitch_helix import HelixAuthError
 
@@ -299,6 +314,7 @@ class Engine:
                     raise ConfigError(f"--moderate: {exc}") from exc
             self.summary = await self.runtime.run(sources, serve=serve)
         finally:
+            await self.attachments.stop()
             if self.dashboard is not None:
                 await self.dashboard.stop()
             await self.close()

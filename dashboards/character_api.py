@@ -1,6 +1,11 @@
-"""Character-engine routes: ``POST /api/recommendations/ack``, the explicit acknowledgement that
-the character answered a message and used some of the offered memories (the only thing, with
-``POST /api/replies``, that reinforces a memory)."""
+"""Character-engine routes.
+
+* ``POST /api/recommendations/ack``: the explicit acknowledgement that the character answered a
+  message and used some of the offered memories (the only thing, with ``POST /api/replies``,
+  that reinforces a memory).
+* ``GET /api/replies/stream``: the reply loop as server-sent events (``delta`` events while the
+  model streams, then one ``outcome``: sent, draft, blocked, throttled, skipped or failed).
+"""
 from __future__ import annotations
 
 import asyncio
@@ -35,7 +40,27 @@ async def _ack(request: web.Request) -> web.Response:
     return _json(result)
 
 
+async def _reply_stream(request: web.Request) -> web.StreamResponse:
+    """Server-sent events of the bus ``reply`` topic until the client goes away."""
+    bus = getattr(request.app[ENGINE_KEY], "bus", None)
+    if bus is None:
+        return _json({"error": "no event bus"}, 503)
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await resp.prepare(request)
+    sub = bus.subscribe("reply", maxsize=256)
+    try:
+        await resp.write(b": connected\n\n")
+        async for item in sub:
+            await resp.write(f"data: {json.dumps(item, default=str)}\n\n".encode())
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        sub.close()
+    return resp
+
+
 def register_routes(app: web.Application, engine: Any) -> None:
     """Add the character routes to the dashboard app."""
     app[ENGINE_KEY] = engine
     app.router.add_post("/api/recommendations/ack", _ack)
+    app.router.add_get("/api/replies/stream", _reply_stream)

@@ -26,12 +26,29 @@ def real_analyzer() -> Any:
     return _ANALYZER
 
 
+class ChatSink:
+    """A connected chat that reads nothing and records what the engine sends back to it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str | None]] = []
+
+    def __aiter__(self) -> "ChatSink":
+        return self
+
+    async def __anext__(self) -> Any:
+        await asyncio.Event().wait()  # never yields; cancelled when the engine stops
+
+    async def send(self, channel: str, text: str, *, guard: Any = None, reply_to_id: str | None = None) -> None:
+        self.sent.append((channel, text, reply_to_id))
+
+
 @contextlib.asynccontextmanager
-async def running_engine(data_dir: Path, **config: Any) -> AsyncIterator[tuple[Engine, str]]:
+async def running_engine(data_dir: Path, sources: list | None = None, **config: Any
+                         ) -> AsyncIterator[tuple[Engine, str]]:
     """Start ``Engine`` with webhook ingest and the dashboard on a free port; yields (engine, url)."""
     cfg = EngineConfig(data_dir=data_dir, port=0, **config)
     engine = Engine(cfg, analyzer=real_analyzer())
-    task = asyncio.create_task(engine.run([], serve=True, install_signals=False))
+    task = asyncio.create_task(engine.run(sources or [], serve=True, install_signals=False))
     deadline = time.monotonic() + 30
     while engine.dashboard is None or not engine.dashboard.port or engine.dashboard._runner is None:
         if task.done() or time.monotonic() > deadline:

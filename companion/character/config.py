@@ -19,6 +19,8 @@ The defaults live in ``companion/character/character.json``. A partial copy at
   recommendation may carry, and the relevance (cosine, plus the bonus when a content word is
   shared) a memory needs to be attached at all (both tuned on a labelled dev split by
   ``benchmarks.character_memory_floor``).
+* ``reply``: throttles of the LLM reply loop (``min_interval_s``, ``viewer_cooldown_s``,
+  ``max_chars``; see :mod:`companion.character.reply_loop`).
 * ``moderation``: the moderation policy (:mod:`companion.moderation.policy`): a ``levels`` entry
   per toxicity category (0 off .. 4 strict), per-level ``thresholds`` for hold/delete/timeout,
   repeat-offender window and count, escalating ``timeout_s`` ladder, ``spam_timeout_count``,
@@ -98,6 +100,7 @@ class CharacterConfig:
     recent_context: int = 8
     keep_recommendations: int = 50
     mood_publish_interval_s: float = 2.0
+    reply: dict[str, float] = field(default_factory=dict)  # companion.character.reply_loop.ReplyConfig
 
     @classmethod
     def from_dict(cls, overrides: dict[str, Any] | None = None) -> "CharacterConfig":
