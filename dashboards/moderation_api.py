@@ -1,6 +1,7 @@
 """The review queue over HTTP: ``GET /api/moderation/queue`` and ``POST /api/moderation/{id}``
 with ``{"decision": "approve" | "deny"}``. Registered on the dashboard app, so the app's
-middlewares (bearer token, Origin/Host and Content-Type checks, security headers) apply."""
+middlewares (``dashboards.guard``: Host, Origin and Content-Type; the bearer token; the security
+headers) apply to these routes too."""
 from __future__ import annotations
 
 import json
@@ -41,8 +42,6 @@ async def post_decision(request: web.Request) -> web.Response:
     service = _service(request)
     if service is None:
         return _json({"error": "moderation is not enabled (the character engine is off)"}, 503)
-    if request.content_type != "application/json":
-        return _json({"error": "body must be application/json"}, 415)
     try:
         body = ReviewBody.model_validate(await request.json())
     except (ValueError, UnicodeDecodeError, ValidationError):
