@@ -51,6 +51,12 @@ def test_moderators_change_the_channel_calibration_and_it_persists(tmp_path):
     o_msg, o_rec = swear(999, "other", 10_000.0)
     assert service.moderator.decide(o_msg, o_rec, 10_000.0).action == "allow"
 
+    # The channel's own threshold for profanity now exists (the policy has none: level 0).
+    thresholds = service.calibrator.channel_thresholds("strict", target="none")
+    assert thresholds["profanity"] is not None and thresholds["profanity"] <= 0.9
+    assert service.calibrator.channel_thresholds("other") == {}
+    assert "act_thresholds" in service.state()["calibration"]["strict"]
+
     # Restart: the examples in --data-dir rebuild the same calibration.
     again = ModerationService(policy, tmp_path)
     assert again.calibrator.summary()["strict"] == service.calibrator.summary()["strict"]

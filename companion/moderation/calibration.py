@@ -92,6 +92,35 @@ class Calibrator:
                        f"learned from {n} of their actions); the default policy would {base}: {decision.reason}")
         return dataclasses.replace(decision, calibration=note)
 
+    def channel_thresholds(self, channel: str, target: str = "person") -> dict[str, float | None]:
+        """The score at which this channel's calibration starts to act on a message with one
+        category at that score (aimed at ``target``), per category; None when it never does
+        below 1.0. The per-channel counterpart of the policy's level thresholds."""
+        from companion.records import TOXICITY_CATEGORIES, TOXICITY_TARGETS
+
+        with self._lock:
+            cal = self.channels.get(channel)
+            if cal is None or not cal.ready(self.settings):
+                return {}
+            model = cal.model
+        out: dict[str, float | None] = {}
+        for cat in TOXICITY_CATEGORIES:
+            def p(s: float) -> float:
+                x = {f"cat_{c}": (s if c == cat else 0.0) for c in TOXICITY_CATEGORIES}
+                x.update({f"target_{t}": 1.0 if t == target else 0.0 for t in TOXICITY_TARGETS})
+                x.update(score=s, flagged=0.0)
+                return float(model.predict_proba_one(x).get(True, 0.0))
+
+            if p(1.0) < self.settings.act_above:
+                out[cat] = None
+                continue
+            lo, hi = 0.0, 1.0
+            for _ in range(20):  # p rises with s for a positive weight: bisect for act_above
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if p(mid) < self.settings.act_above else (lo, mid)
+            out[cat] = round(hi, 3)
+        return out
+
     def summary(self) -> dict[str, dict]:
         with self._lock:
             return {ch: {"examples": c.examples, "removed": round(c.removed, 2), "kept": round(c.kept, 2),
@@ -99,3 +128,11 @@ class Calibrator:
                          "weights": {k: round(v, 4) for k, v in c.model.weights.items()},
                          "intercept": round(float(c.model.intercept), 4)}
                     for ch, c in self.channels.items()}
+
+    def summary_with_thresholds(self) -> dict[str, dict]:
+        """:meth:`summary` plus each ready channel's :meth:`channel_thresholds`."""
+        out = self.summary()
+        for ch, d in out.items():
+            if d["ready"]:
+                d["act_thresholds"] = self.channel_thresholds(ch)
+        return out

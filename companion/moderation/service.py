@@ -414,7 +414,7 @@ class ModerationService:
     def state(self) -> dict[str, Any]:
         """For ``GET /api/state`` and the moderation API."""
         return {"moderate": self.moderate, "pending": len(self.queue), "stats": self.stats.to_dict(),
-                "backends": sorted(self.backends), "calibration": self.calibrator.summary()}
+                "backends": sorted(self.backends), "calibration": self.calibrator.summary_with_thresholds()}
 
 
 def suggestions_for(message: ChatMessage, decision: Decision) -> list[ModerationSuggestion]:
