@@ -21,16 +21,18 @@ HOTKEYS = [
 class FakeVTS:
     """Records every request; ``start()`` binds 127.0.0.1 on an ephemeral port."""
 
-    def __init__(self, grant: bool = True) -> None:
+    def __init__(self, grant: bool = True, port: int = 0) -> None:
         self.grant = grant
         self.tokens: set[str] = set()
         self.requests: list[dict[str, Any]] = []
         self.triggered: list[str] = []
         self.server: Server | None = None
-        self.port = 0
+        self.port = port
+        self.injected: list[dict[str, float]] = []
 
     async def start(self) -> "FakeVTS":
-        self.server = await serve(self._handle, "127.0.0.1", 0)
+        """Bind (again, on the same port after :meth:`stop` when one was bound)."""
+        self.server = await serve(self._handle, "127.0.0.1", self.port)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 
@@ -88,5 +90,13 @@ class FakeVTS:
                 else:
                     self.triggered.append(hid)
                     await ws.send(self._reply(req, "HotkeyTriggerResponse", {"hotkeyID": hid}))
+            elif kind == "InjectParameterDataRequest":
+                values = data.get("parameterValues")
+                if not isinstance(values, list) or not all(isinstance(v, dict) and "id" in v and "value" in v
+                                                           for v in values):
+                    await ws.send(self._error(req, 450, "parameterValues must be a list of {id, value}"))
+                else:
+                    self.injected.append({v["id"]: float(v["value"]) for v in values})
+                    await ws.send(self._reply(req, "InjectParameterDataResponse", {}))
             else:
                 await ws.send(self._error(req, 3, f"unknown messageType {kind}"))

@@ -21,6 +21,8 @@ The defaults live in ``companion/character/character.json``. A partial copy at
   ``benchmarks.character_memory_floor``).
 * ``reply``: throttles of the LLM reply loop (``min_interval_s``, ``viewer_cooldown_s``,
   ``max_chars``; see :mod:`companion.character.reply_loop`).
+* ``vts``: the VTube Studio avatar (``hotkeys``: expression -> hotkey name, ``parameters``:
+  expression -> {parameter id: value}; see :mod:`companion.character.avatar`).
 * ``moderation``: the moderation policy (:mod:`companion.moderation.policy`): a ``levels`` entry
   per toxicity category (0 off .. 4 strict), per-level ``thresholds`` for hold/delete/timeout,
   repeat-offender window and count, escalating ``timeout_s`` ladder, ``spam_timeout_count``,
@@ -101,6 +103,7 @@ class CharacterConfig:
     keep_recommendations: int = 50
     mood_publish_interval_s: float = 2.0
     reply: dict[str, float] = field(default_factory=dict)  # companion.character.reply_loop.ReplyConfig
+    vts: dict[str, Any] = field(default_factory=dict)  # companion.character.avatar.AvatarConfig
 
     @classmethod
     def from_dict(cls, overrides: dict[str, Any] | None = None) -> "CharacterConfig":
