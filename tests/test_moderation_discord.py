@@ -1,6 +1,5 @@
 """Discord moderation: delete the message and time the member out through discord.py's real HTTP
 client against a loopback stand-in for discord.com (as in test_connectors_discord)."""
-import json
 from datetime import datetime, timedelta, timezone
 
 import discord

@@ -27,7 +27,7 @@ from companion.moderation.feedback import FeedbackStore, LabelledExample
 from companion.moderation.features import ToxicityView, record_features, view_of
 from companion.moderation.moderator import Moderator
 from companion.moderation.policy import ModerationPolicy
-from companion.moderation.review_queue import HeldMessage, ReviewQueue
+from companion.moderation.review_queue import ReviewQueue
 from companion.recommendation import ModerationSuggestion
 from companion.records import AnalysisRecord
 
