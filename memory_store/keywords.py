@@ -5,6 +5,7 @@ cues, proper-noun shape)."""
 from __future__ import annotations
 
 import re
+import threading
 
 import yake
 
@@ -29,6 +30,24 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 MAX_TOPIC_CHARS = 240
 # Chat repeats itself: YAKE's phrases for recent texts are kept (bounded, oldest dropped first).
 PHRASE_CACHE_SIZE = 4096
+_entity_cache: dict[str, list] = {}  # insertion-ordered: the first key is the oldest
+_entity_lock = threading.Lock()
+
+
+def _extract(text: str) -> list:
+    """``EntityExtractor.extract`` of the first :data:`MAX_TOPIC_CHARS` characters, cached per
+    text (bounded): topics and entities both read it, and the extractor's n-gram and typo lookups
+    cost a copypasta dozens of times what a chat line costs. Callers only read the list."""
+    key = text[:MAX_TOPIC_CHARS]
+    with _entity_lock:
+        ents = _entity_cache.get(key)
+    if ents is None:
+        ents = default_extractor().extract(key)
+        with _entity_lock:
+            _entity_cache[key] = ents
+            if len(_entity_cache) > PHRASE_CACHE_SIZE:
+                del _entity_cache[next(iter(_entity_cache))]
+    return ents
 
 
 class KeywordExtractor:
@@ -56,7 +75,7 @@ class KeywordExtractor:
             self._phrases[clean] = pairs
             if len(self._phrases) > PHRASE_CACHE_SIZE:
                 del self._phrases[next(iter(self._phrases))]
-        ents = default_extractor().extract(text)
+        ents = _extract(text)
         titles = [e.name for e in ents if e.kind == "game"]
         out: list[str] = list(titles)
         # People and pets are entities, not topics ("mochi loves" is not a subject of talk).
@@ -84,4 +103,4 @@ class KeywordExtractor:
     @staticmethod
     def entities(text: str) -> list[str]:
         """Lower-cased names of the games, people, pets, places and products in ``text``."""
-        return default_extractor().names(text)
+        return [e.name for e in _extract(text) if e.kind != "person"]  # EntityExtractor.names

@@ -88,6 +88,8 @@ class OnnxInt8Forward:
         so.intra_op_num_threads = threads or torch.get_num_threads()
         so.inter_op_num_threads = 1
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle ORT threads spin by default; the pipeline's other stages need those cores.
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(self.path), so, providers=["CPUExecutionProvider"])
 
     def __call__(self, input_ids: np.ndarray, attention: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
