@@ -90,6 +90,9 @@ class DashboardServer:
         from .character_api import register_routes as register_character
 
         register_character(app, self.engine)
+        from .overlay import register_routes as register_overlay
+
+        register_overlay(app, self.engine)
         from .inspector_api import register_routes as register_inspector
 
         register_inspector(app, self.engine)
