@@ -40,6 +40,31 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def rss_parts_mb() -> dict[str, float]:
+    """RSS split into anonymous memory (heap, tensors: what a leak grows) and file-backed pages
+    (LMDB's memory map, shared libraries: grows with the data on disk, reclaimable)."""
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("RssAnon:", "RssFile:")):
+                key, value = line.split(":")
+                out[key.lower().replace("rss", "rss_") + "_mb"] = round(int(value.split()[0]) / 1000, 1)
+    return out
+
+
+def stage_seconds(metrics) -> dict[str, dict[str, float]]:
+    """Total seconds and calls per stage, from the runtime's histograms."""
+    out: dict[str, dict[str, float]] = {}
+    for metric in metrics.stage_seconds.collect():
+        for sample in metric.samples:
+            stage = sample.labels.get("stage")
+            if sample.name.endswith("_sum"):
+                out.setdefault(stage, {})["seconds"] = round(sample.value, 2)
+            elif sample.name.endswith("_count"):
+                out.setdefault(stage, {})["calls"] = int(sample.value)
+    return out
+
+
 class PacedChat:
     """``rate`` messages/s for ``seconds``: regulars from a fixed pool plus a steady share of new
     viewers (``new_share``), over ``channels`` channels. A live source: it cannot pause."""
@@ -123,6 +148,7 @@ async def soak(minutes: float, rate: float, data_dir: Path, threads: int) -> dic
         window_lag = m.loop_lag_max_s
         rt = engine.runtime
         samples.append({"t_s": round(time.perf_counter() - started, 1), "rss_mb": round(rss_mb(), 1),
+                        **rss_parts_mb(),
                         "py_blocks_k": round(sys.getallocatedblocks() / 1000, 1),
                         "published": rt.published if rt else 0,
                         "in_flight": rt.in_flight if rt else 0,
@@ -149,6 +175,8 @@ async def soak(minutes: float, rate: float, data_dir: Path, threads: int) -> dic
         "rss_mb_series": rss,
         "rss_growth_after_1min_pct": round(growth, 2) if growth is not None else None,
         "dashboard_pushes": pushes,
+        "stage_seconds": stage_seconds(engine.metrics),
+        "cpu_s": round(time.process_time(), 1),
         "samples": samples,
         "memory": engine.memory.stats_snapshot() if engine.memory is not None else None,
         "floors": {"p99_ms": 250, "loop_lag_ms": 50, "rss_growth_pct": 5},
