@@ -166,3 +166,37 @@ class NearDuplicateDetector:
                     del c.viewer_counts[who]
             if not c.members:
                 self._drop(cid)
+
+
+class WaveCanon:
+    """Maps a long text to the first text of its near-duplicate wave (itself when it starts one,
+    or when it is shorter than ``min_chars``), so per-text caches downstream (the analysis cache,
+    keyword and entity extraction) serve a whole copypasta wave from its first message.
+
+    Thread-safe; remembers at most ``max_waves`` waves (those the detector still holds)."""
+
+    def __init__(self, min_chars: int = 64, similarity: float = 0.95, window_s: float = 600.0,
+                 max_waves: int = 64, clock=None) -> None:
+        import threading
+        import time
+
+        self.min_chars = min_chars
+        self._clock = clock or time.monotonic
+        self._detector = NearDuplicateDetector(window_s=window_s, cluster_similarity=similarity,
+                                               min_chars=min_chars, max_clusters=max_waves, per_viewer=0)
+        self._first: OrderedDict[str, str] = OrderedDict()  # cluster key -> first text
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> str:
+        if len(text) < self.min_chars:
+            return text
+        with self._lock:
+            cluster = self._detector.observe(self._clock(), "", text).cluster
+            if cluster is None:
+                return text
+            first = self._first.get(cluster.key)
+            if first is None:
+                self._first[cluster.key] = first = text
+                if len(self._first) > 4 * self._detector.max_clusters:
+                    self._first.popitem(last=False)
+            return first

@@ -9,6 +9,7 @@ import threading
 
 import yake
 
+from companion.near_duplicates import WaveCanon
 from memory_store.entities import default_extractor
 
 # Emotes read as capitalised words; keep them out of the entity list.
@@ -32,13 +33,15 @@ MAX_TOPIC_CHARS = 240
 PHRASE_CACHE_SIZE = 4096
 _entity_cache: dict[str, list] = {}  # insertion-ordered: the first key is the oldest
 _entity_lock = threading.Lock()
+# A copypasta wave's members differ by a few characters: all of them reuse its first text's work.
+_wave = WaveCanon()
 
 
 def _extract(text: str) -> list:
     """``EntityExtractor.extract`` of the first :data:`MAX_TOPIC_CHARS` characters, cached per
     text (bounded): topics and entities both read it, and the extractor's n-gram and typo lookups
     cost a copypasta dozens of times what a chat line costs. Callers only read the list."""
-    key = text[:MAX_TOPIC_CHARS]
+    key = _wave(text)[:MAX_TOPIC_CHARS]
     with _entity_lock:
         ents = _entity_cache.get(key)
     if ents is None:
@@ -65,7 +68,7 @@ class KeywordExtractor:
         words = [w for w in _WORD.findall(text) if w.lower() not in _EMOTES]
         if len(words) < self.min_words:
             return []
-        clean = _MENTION.sub(" ", text[:MAX_TOPIC_CHARS])
+        clean = _MENTION.sub(" ", _wave(text)[:MAX_TOPIC_CHARS])
         pairs = self._phrases.get(clean)
         if pairs is None:
             try:

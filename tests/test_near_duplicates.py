@@ -99,3 +99,15 @@ def test_analytics_spam_wave_alert_uses_the_detector():
                                             user=f"bot{i}", channel="demo", ts=100.0 + i))
     waves = [a for a in alerts if a.kind == "spam_wave"]
     assert len(waves) == 1 and "6 near-duplicate messages from 6 viewer(s) in 30 s" in waves[0].reason
+
+
+def test_wave_canon_maps_a_wave_to_its_first_text():
+    from companion.near_duplicates import WaveCanon
+
+    canon = WaveCanon(min_chars=64, similarity=0.95)
+    assert canon(PASTA) is PASTA
+    variant = PASTA[:30] + "zz" + PASTA[32:]
+    assert canon(variant) is PASTA
+    other = "a different long message about the music and the boss fight in this part of the game " * 2
+    assert canon(other) is other
+    assert canon("short line") == "short line"

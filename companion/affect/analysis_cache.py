@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
 from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
@@ -26,7 +25,7 @@ import numpy as np
 
 from companion.affect.encoder import Encoded
 from companion.affect.heads import HeadOutputs
-from companion.near_duplicates import NearDuplicateDetector
+from companion.near_duplicates import WaveCanon
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(HeadOutputs))
 DEFAULT_MAX_ENTRIES = 8192  # 943 float32 (3.8 KB) each: ~31 MB at most
@@ -93,9 +92,8 @@ class AnalysisCache:
         return value
 
     def _new_near(self) -> None:
-        self._near = NearDuplicateDetector(window_s=600.0, cluster_similarity=self.near_similarity,
-                                           min_chars=self.near_min_chars, per_viewer=0)
-        self._near_keys: dict[str, tuple[str, bytes]] = {}  # cluster key -> cache key of its text
+        self._canon = WaveCanon(min_chars=self.near_min_chars, similarity=self.near_similarity)
+        self._near_keys: OrderedDict[str, tuple[str, bytes]] = OrderedDict()  # wave's first text -> its key
 
     def analyse(self, texts: Sequence[str], lexicon: np.ndarray, encoder, heads) -> tuple[Encoded, HeadOutputs]:
         """``encoder.encode`` + ``heads.predict`` through the cache. The returned ``Encoded`` has the
@@ -119,7 +117,6 @@ class AnalysisCache:
         keys = [(normalise(t), lex[i].tobytes()) for i, t in enumerate(texts)]
         rows: list[np.ndarray | None] = [None] * len(keys)
         todo: dict[tuple[str, bytes], list[int]] = {}
-        now = time.monotonic()
         with self._lock:
             for i, k in enumerate(keys):
                 row = self._rows.get(k)
@@ -128,7 +125,7 @@ class AnalysisCache:
                     rows[i] = row
                 elif k in todo:
                     todo[k].append(i)
-                elif len(k[0]) < self.near_min_chars or not self._near_hit(now, texts[i], k, i, rows, todo):
+                elif len(k[0]) < self.near_min_chars or not self._near_hit(texts[i], k, i, rows, todo):
                     todo[k] = [i]
             self.hits += len(keys) - len(todo)
             self.misses += len(todo)
@@ -146,28 +143,27 @@ class AnalysisCache:
         return self._unflatten(np.stack(rows))
 
     # ------------------------------------------------------------------ internals
-    def _near_hit(self, now: float, text: str, key: tuple[str, bytes], i: int, rows: list, todo: dict) -> bool:
+    def _near_hit(self, text: str, key: tuple[str, bytes], i: int, rows: list, todo: dict) -> bool:
         """Serve position ``i`` from a cached (or already pending) near-duplicate long text; when
         there is none, make this text its wave's reference. Called with the lock held."""
-        cluster = self._near.observe(now, "", text).cluster
-        if cluster is None:
+        canon = self._canon(text)
+        if canon == text:  # this text starts a wave (or joins none): it is computed
+            self._near_keys[text] = key
+            if len(self._near_keys) > 256:
+                self._near_keys.popitem(last=False)
             return False
-        first = self._near_keys.get(cluster.key)
-        if first is not None and first != key:
-            row = self._rows.get(first)
-            if row is not None:
-                rows[i] = row
-                self.near_hits += 1
-                return True
-            if first in todo:
-                todo[first].append(i)
-                self.near_hits += 1
-                return True
-        self._near_keys[cluster.key] = key
-        if len(self._near_keys) > 4 * self._near.max_clusters:  # forget waves the detector dropped
-            live = {c.key for c in self._near.clusters.values()}
-            self._near_keys = {c: k for c, k in self._near_keys.items() if c in live}
-        return False
+        first = self._near_keys.get(canon)
+        if first is None or first == key:
+            return False
+        row = self._rows.get(first)
+        if row is not None:
+            rows[i] = row
+        elif first in todo:
+            todo[first].append(i)
+        else:
+            return False
+        self.near_hits += 1
+        return True
 
     def _flatten(self, emb: np.ndarray, out: HeadOutputs) -> np.ndarray:
         """One float32 row per text: every present field side by side (label indices and float32
