@@ -121,7 +121,8 @@ class Analyzer:
         """Load the encoder and the committed artifacts, offline. Without artifacts only the
         lexicon analysis is available (every record ``degraded``). ``precision`` is the encoder's:
         bf16 (default, what the heads were trained on: ~1.6x faster than fp32 on AVX512-BF16 CPUs),
-        fp32, or int8 (torch dynamic quantisation: much less accurate). See docs/BENCHMARKS.md."""
+        fp32, int8 (ONNX Runtime, fused and quantised for VNNI: ``affect.onnx_encoder``) or int8-torch
+        (torch dynamic quantisation: less accurate). See docs/BENCHMARKS.md, "Speed of the whole pipeline"."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
