@@ -93,6 +93,9 @@ class DashboardServer:
         from .overlay import register_routes as register_overlay
 
         register_overlay(app, self.engine)
+        from .mcp_http import register_routes as register_mcp
+
+        register_mcp(app, self.engine)
         from .inspector_api import register_routes as register_inspector
 
         register_inspector(app, self.engine)

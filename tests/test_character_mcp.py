@@ -36,7 +36,7 @@ async def test_stdio_server_end_to_end(tmp_path):
     ch.process_batch([event("Aiko what is your favourite song?", user="alice")])
     ch.update_emotion("joy", 0.8)
     params = StdioServerParameters(command=sys.executable,
-                                   args=["-m", "companion.character.mcp_server", "--data-dir", str(tmp_path)],
+                                   args=["-m", "companion.character.mcp_server", "--offline", "--data-dir", str(tmp_path)],
                                    cwd=str(ROOT), env={"HF_HUB_OFFLINE": "1"})
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:

@@ -1,22 +1,25 @@
-"""MCP server (stdio) exposing the companion's mood, memories and recommendations.
+"""MCP tools for the companion's mood, memories and recommendations.
 
 Tools: ``get_emotional_state``, ``update_emotion``, ``recall_viewer``, ``search_memories``,
-``get_recommendations``.
+``get_recommendations``. :func:`build_server` binds them to a :class:`CharacterEngine`; the
+running engine serves them over streamable HTTP at ``/mcp`` (:mod:`dashboards.mcp_http`), on its
+live state.
 
-Run standalone against a persisted data dir (the same ``--data-dir`` as ``run_companion.py``)::
+This module's command line is the stdio server MCP clients launch, a thin client of that
+endpoint: every ``tools/list`` and ``tools/call`` is forwarded to the running engine::
 
-    python -m companion.character.mcp_server --data-dir ./companion-data
+    python -m companion.character.mcp_server --url http://127.0.0.1:8765/mcp
 
-It then reads ``<dir>/character/character_state.json`` (mood, viewers, recent recommendations;
-``update_emotion`` writes it back) and, when ``memory_store`` is importable and ``<dir>/memory``
-exists, opens the memory store for the memory tools. :func:`build_server` wraps a live
-:class:`CharacterEngine` in-process instead.
+(``COMPANION_API_TOKEN``, when set, is sent as the bearer token.) With ``--offline --data-dir
+DIR`` it instead opens the persisted state of an engine that is *not* running (``update_emotion``
+then writes ``<dir>/character/character_state.json``, which a running engine would overwrite).
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -102,7 +105,7 @@ def build_server(engine: CharacterEngine) -> Any:
         if engine.memory is None:
             return {"available": False, "results": [], "reason": "no memory store is open"}
         try:
-            hits = engine.memory.search(query, viewer=viewer_id, k=max(1, min(int(k), 50)))
+            hits = engine.memory.search(query, viewer=viewer_id, k=max(1, min(int(k), 50)), reinforce=False)
         except Exception as exc:  # noqa: BLE001
             return {"available": True, "results": [], "error": str(exc)}
         return {"available": True, "results": [_to_plain(h) for h in hits or []]}
@@ -143,12 +146,47 @@ def open_memory(data_dir: Path) -> Any:
         return None
 
 
+async def proxy_stdio(url: str, token: str | None = None) -> None:
+    """Serve MCP on stdio, forwarding every tool listing and call to the engine at ``url``."""
+    import anyio  # noqa: F401 - the SDK's runtime; imported here so --offline needs nothing else
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.server.lowlevel import Server
+    from mcp.server.stdio import stdio_server
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    async with create_mcp_http_client(headers=headers) as http, \
+            streamable_http_client(url, http_client=http) as streams, \
+            ClientSession(streams[0], streams[1]) as remote:
+        await remote.initialize()
+
+        async def list_tools(ctx: Any, params: Any) -> Any:
+            return await remote.list_tools()
+
+        async def call_tool(ctx: Any, params: Any) -> Any:
+            return await remote.call_tool(params.name, dict(params.arguments or {}))
+
+        server = Server("companion-character", instructions=f"Proxy of the running engine at {url}.",
+                        on_list_tools=list_tools, on_call_tool=call_tool)
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", default="http://127.0.0.1:8765/mcp", help="the running engine's /mcp endpoint")
+    ap.add_argument("--offline", action="store_true",
+                    help="no running engine: serve the persisted state of --data-dir instead")
     ap.add_argument("--data-dir", type=Path, default=Path("./companion-data"))
-    ap.add_argument("--no-memory", action="store_true", help="do not open the memory store")
+    ap.add_argument("--no-memory", action="store_true", help="(--offline) do not open the memory store")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)  # stdout carries the protocol
+    if not args.offline:
+        import anyio
+
+        anyio.run(proxy_stdio, args.url, os.environ.get("COMPANION_API_TOKEN") or None)
+        return 0
     memory = None if args.no_memory else open_memory(args.data_dir)
     engine = CharacterEngine(args.data_dir / "character", memory=memory)
     build_server(engine).run("stdio")
