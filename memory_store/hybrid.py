@@ -16,7 +16,7 @@ come first. Every hit keeps relevance/recency/importance and adds dense/lexical/
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -59,6 +59,7 @@ class HybridParts:
     dense_prior: PriorCache  # the same bound under the hybrid prior weights
     cfg: MemoryConfig
     viewers_named: Callable[[str], list[str]]
+    groups: dict[int, list[int]] = field(default_factory=dict)  # consolidated id -> originals
 
 
 def query_names(text: str, graph: KnowledgeGraph, viewers_named: Callable[[str], list[str]],
@@ -167,6 +168,13 @@ def hybrid_search(parts: HybridParts, qv: np.ndarray, text: str, f: Filters, k: 
                 for r in rows.tolist():
                     graph_w[r] = max(graph_w.get(r, 0.0), w_part)
     union = np.unique(np.concatenate([r for r, _ in lists])) if lists else np.empty(0, np.int64)
+    members: dict[int, list[int]] = {}  # a consolidated memory's row -> its originals' rows
+    if parts.groups and len(union):
+        for r, mid in zip(union.tolist(), t.mem_id[union].tolist()):
+            if mid in parts.groups:
+                members[r] = [t.row_of[m] for m in parts.groups[mid] if m in t.row_of]
+        if members:
+            union = np.unique(np.concatenate([union] + [np.asarray(v, dtype=np.int64) for v in members.values()]))
     if len(union) == 0:
         e = np.empty(0)
         return Fused(union.astype(np.int64), e, e, e, e, e, e, e, e, tq)
@@ -178,6 +186,18 @@ def hybrid_search(parts: HybridParts, qv: np.ndarray, text: str, f: Filters, k: 
         idx = np.fromiter((pos[r] for r in rows.tolist()), dtype=np.int64, count=len(rows))
         fusion[idx] += w * (cfg.rrf_k + 1) / (cfg.rrf_k + np.arange(1, len(rows) + 1))
     rel = _cosine(t, union, np.asarray(qv, dtype=np.float32)).astype(np.float64)
+    if members:
+        # A consolidated memory lends its rank to its best-matching original and is not itself
+        # a hit: search answers with what was said; the group stays visible in the inspector.
+        for r, ms in members.items():
+            i = pos.get(r)
+            if i is None:
+                continue
+            if ms:
+                best = max(ms, key=lambda m: rel[np.searchsorted(union, m)])
+                j = int(np.searchsorted(union, best))
+                fusion[j] = max(fusion[j], fusion[i])
+            fusion[i] = -np.inf
     rec = retention(now - t.last_recall[union], t.stability[union], t.pinned[union])
     imp = t.importance[union].astype(np.float64)
     dscore = cfg.w_relevance * rel + cfg.w_recency * rec + cfg.w_importance * imp
@@ -188,6 +208,7 @@ def hybrid_search(parts: HybridParts, qv: np.ndarray, text: str, f: Filters, k: 
         ts = t.ts[union]
         inside = (ts >= win[0]) & (ts <= win[1])
     order = np.lexsort((-dscore, -fusion, ~inside))
+    order = order[np.isfinite(fusion[order])]
     # A line repeated by many chatters ("big brain move") is one result, not ten.
     hashes = parts.lexical.texthash[t.mem_id[union[order]]]
     _, first = np.unique(hashes, return_index=True)

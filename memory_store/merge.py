@@ -4,7 +4,9 @@ The merged memory keeps how often it was said (``count``), when first (``ts``) a
 (``last_seen``), the platform ids of every repeat (so CLEARMSG still finds it) and the best
 wording: the version with the most content words, the first one on a tie.
 
-A repeat counts as a recall: the memory's access count and stability grow, as spaced repetition.
+A repeat restarts the memory's forgetting curve (last recall = now) and counts as an access (so a
+line said often is promoted), but does not multiply its stability as a search recall does: a
+chatter's catchphrase said fifty times must not outrank, months later, what was said once.
 """
 from __future__ import annotations
 

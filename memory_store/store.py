@@ -76,6 +76,7 @@ class MemoryStore:
         self.dense_prior = PriorCache()  # the same, under the hybrid search's prior weights
         self._platforms: set[str] = set()
         self._dirty_viewers: set[str] = set()  # viewers with new memories to group (consolidate)
+        self._groups: dict[int, list[int]] = {}  # consolidated memory id -> its originals
         self.episode_tracker = EpisodeTracker(self.cfg)
         self._short: dict[str, deque[int]] = {}
         # Bounded caches (issue 13: nothing grows with viewers): LMDB holds every profile; a
@@ -137,6 +138,8 @@ class MemoryStore:
         for mid, row in items:
             rec = recs[mid]
             self.lexical.add(mid, row, rec.text, rec.entities, postings=rec.kind not in NO_POSTINGS)
+            if rec.summary_of:
+                self._groups[mid] = list(rec.summary_of)
         new_rows = np.array([self.table.row_of[r.id] for r in rest if r.has_vec], dtype=np.int64)
         if self.index.trained:
             self.index.add(new_rows, self.table.vectors[new_rows])
@@ -330,8 +333,7 @@ class MemoryStore:
             if row is None:
                 continue
             t.access[row] = rec.access
-            t.stability[row] = decay.reinforce(t.stability[row], self.cfg)
-            t.last_recall[row] = now
+            t.last_recall[row] = now  # the curve restarts; stability does not compound per repeat
             self.prior.touch([row])
             self.dense_prior.touch([row])
             if changed:
@@ -438,6 +440,8 @@ class MemoryStore:
         self.table.set_rows(rows, recs, mat)
         for r, row in zip(recs, rows.tolist()):
             self.lexical.add(r.id, row, r.text, r.entities, postings=r.kind not in NO_POSTINGS)
+            if r.summary_of:
+                self._groups[r.id] = list(r.summary_of)
         self.prior.touch(rows)
         self.dense_prior.touch(rows)
         self._dirty_viewers.update(r.viewer for r in recs if r.kind == "message" and r.viewer)
@@ -531,6 +535,7 @@ class MemoryStore:
         self.index.remove(np.asarray(idx_rows, dtype=np.int64))
         for r in rows:
             self.lexical.remove(int(self.table.mem_id[r]))
+            self._groups.pop(int(self.table.mem_id[r]), None)
         self.table.release(rows)
 
     def consolidate(self) -> dict[str, int]:
@@ -662,7 +667,7 @@ class MemoryStore:
             f = Filters(viewer, channel, tier, since, until)
             if text and text.strip():
                 parts = HybridParts(self.table, self.index, self.lexical, self.graph, self.prior,
-                                    self.dense_prior, self.cfg, self._viewers_named)
+                                    self.dense_prior, self.cfg, self._viewers_named, self._groups)
                 s = hybrid_search(parts, qv, text, f, k, now, asker=asker,
                                   entities=self.keywords.entities(text))
                 extra = {"dense": s.dense, "lexical": s.lexical, "graph": s.graph, "fusion": s.fusion}

@@ -126,5 +126,8 @@ def test_related_memories_form_one_consolidated_memory(tmp_path):
     assert srec.text.startswith("elena said 4 related things") and sum(t in srec.text for t in lines) == 3
     assert "Elden Ring" not in srec.text
     assert store.consolidate()["grouped"] == 0  # grouped memories are not grouped again
+    # A text search answers with what was said: the group lends its rank to an original.
+    hits = store.search_vector(g, k=10, reinforce=False, text="what is elena growing in the garden")
+    assert hits and all(h.msg_id for h in hits) and hits[0].msg_id.startswith("g")
     assert len(store.viewer_memories("twitch:elena")) == 6  # the originals stay
     store.close()
