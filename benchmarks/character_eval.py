@@ -47,7 +47,8 @@ class KeywordMemory:
     def remember(self, ev: Event) -> None:
         self.items.append((ev.message.id, ev.message.viewer_key, ev.message.text))
 
-    def search(self, q: str, viewer: str | None = None, k: int = 5, reinforce: bool = False) -> list[Any]:
+    def search(self, q: str, viewer: str | None = None, k: int = 5, reinforce: bool = False,
+               vector: Any = None) -> list[Any]:
         from types import SimpleNamespace
 
         words = {w.strip("?.!,'").lower() for w in q.split()}

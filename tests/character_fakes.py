@@ -76,7 +76,8 @@ class FakeMemory:
         self.items.append((mid, viewer, text))
         return mid
 
-    def search(self, q: str, viewer: str | None = None, k: int = 5, reinforce: bool = True) -> list[Hit]:
+    def search(self, q: str, viewer: str | None = None, k: int = 5, reinforce: bool = True,
+               vector: Any = None) -> list[Hit]:
         self.searches.append(reinforce)
         words = {w.strip("?.!,").lower() for w in q.split()}
         hits = []
