@@ -106,8 +106,8 @@ class MCPBridge:
 
 def register_routes(app: web.Application, engine: Any) -> None:
     """Mount ``/mcp`` (GET, POST, DELETE) when the engine has a character engine and the SDK is there."""
-    if getattr(engine, "character", None) is None:
-        return
+    if getattr(getattr(engine, "character", None), "config", None) is None:
+        return  # no character engine (or a stand-in without one): nothing to serve
     try:
         bridge = MCPBridge(engine)
     except ImportError as exc:
