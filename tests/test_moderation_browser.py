@@ -20,7 +20,7 @@ pytestmark = [
 
 async def test_review_queue_deny_in_chromium(tmp_path):
     playwright_api = pytest.importorskip("playwright.async_api")
-    engine = FakeEngine(tmp_path)
+    engine = FakeEngine(tmp_path, character=False)  # moderation needs no character
     service = engine.moderation = ModerationService(ModerationPolicy(levels={"insult": 1, "threat": 1}), tmp_path,
                                                     moderate=True)
     backend = RecordingBackend()

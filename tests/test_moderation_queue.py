@@ -37,7 +37,7 @@ def policy():
 
 
 async def test_queue_http_hold_approve_deny_and_restart(tmp_path, policy):
-    engine = FakeEngine(tmp_path)
+    engine = FakeEngine(tmp_path, character=False)  # moderation needs no character
     engine.moderation = ModerationService(policy, tmp_path, moderate=True)
     backend = RecordingBackend()
     engine.moderation.register_backend("twitch", backend)
