@@ -33,18 +33,13 @@ import numpy as np
 
 from companion.affect.injection import looks_like_injection
 from companion.affect.lexicons import LexiconScore, strip_emotes
-from companion.affect.threats import looks_like_threat
+from companion.affect.toxicity import RuleHits, assemble, not_chat, rule_hits, thresholds_from_config
 from companion.messages import ChatMessage
-from companion.records import (EKMAN_LABELS, GOEMOTIONS_LABELS, PAD, SENTIMENT_LABELS, TOXICITY_LABELS,
-                               AnalysisRecord, Ekman, Emotions, MemoryInfo, Mood, Sentiment,
-                               SentimentComponents, Social, Toxicity)
+from companion.records import (EKMAN_LABELS, GOEMOTIONS_LABELS, PAD, SENTIMENT_LABELS, AnalysisRecord, Ekman,
+                               Emotions, MemoryInfo, Mood, Sentiment, SentimentComponents, Social)
 
 DEFAULT_ARTIFACTS = Path(__file__).parent / "affect" / "artifacts"
 MOOD_AROUSAL = np.array([0.8, 0.5, 0.8, 0.6, 0.2, 0.3, 0.8])  # MELD/Ekman order
-# toxicity.flagged: label hate, or 1 - P(none) at least this, or a threat phrasing (affect.threats).
-# A product setting, not a Davidson fit: at 0.75 the shipped head flags 6 of 10 hand-written chat
-# insults and 0.6% of 2,048 benign chat lines (docs/BENCHMARKS.md, "Toxicity on chat").
-TOXICITY_FLAG = 0.75
 
 
 def _round(x: float, nd: int = 4) -> float:
@@ -68,7 +63,7 @@ class _Lexical(NamedTuple):
     emoji: LexiconScore
     emote: LexiconScore
     injection: bool
-    threat: bool
+    tox: RuleHits  # the toxicity phrase rules (threat, self-harm, sexual, profanity, system notice)
 
 
 def _columns(lex: list[_Lexical]) -> tuple[list[LexiconScore], list[LexiconScore], list[LexiconScore]]:
@@ -90,13 +85,16 @@ class Analyzer:
 
     def __init__(self, encoder, heads, ensemble, character_names: Sequence[str] = ("Aiko",),
                  mood_window: int = 8, novelty_window: int = 200, emoji_table: Path | None = None,
-                 clock: Callable[[], float] = time.time, cache_entries: int = 8192) -> None:
+                 clock: Callable[[], float] = time.time, cache_entries: int = 8192,
+                 emote_lexicon: Path | None = None) -> None:
         from companion.affect.analysis_cache import AnalysisCache
         from companion.affect.importance import ImportanceScorer
         from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer
 
         self.encoder, self.heads, self.ensemble = encoder, heads, ensemble
-        self.vader, self.emote = VaderScorer(), EmoteScorer()
+        # the artifacts' merged emote lexicon (emote_lexicon.py), else the default EmoteScorer's
+        self.vader = VaderScorer()
+        self.emote = EmoteScorer(emote_lexicon if emote_lexicon is not None and emote_lexicon.exists() else None)
         if emoji_table is not None and emoji_table.exists():
             self.emoji = EmojiScorer.load(emoji_table)
         else:
@@ -113,6 +111,8 @@ class Analyzer:
         self._lock = threading.Lock()
         self.thresholds = (np.asarray(heads.heads["emotions"].config["extra"]["thresholds"])
                            if heads is not None else None)
+        # toxicity.flagged's operating point, chosen on the chat dev set (affect.toxicity)
+        self.flag_thresholds = thresholds_from_config(heads.heads["toxicity"].config["extra"] if heads is not None else {})
 
     @classmethod
     def load(cls, artifacts_dir: str | Path | None = None, device: str = "cpu",
@@ -140,7 +140,7 @@ class Analyzer:
 
         encoder = SharedEncoder(device=device, precision=precision, adapter=artifact_adapter(art))
         return cls(encoder, heads, ens, character_names=character_names,
-                   emoji_table=art / "emoji_sentiment.json", **kw)
+                   emoji_table=art / "emoji_sentiment.json", emote_lexicon=art / "emote_lexicon.json", **kw)
 
     # ------------------------------------------------------------------ public API
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -185,8 +185,8 @@ class Analyzer:
     def _lexicon(self, m: ChatMessage) -> _Lexical:
         emote = self.emote(m.text, m.emotes or None)
         emo = self.emoji(m.text)
-        vader = self.vader(strip_emotes(m.text, self.emote))
-        return _Lexical(vader, emo, emote, looks_like_injection(m.text), looks_like_threat(m.text))
+        vader = self.vader(strip_emotes(m.text, self.emote, m.emotes or None))
+        return _Lexical(vader, emo, emote, looks_like_injection(m.text), rule_hits(m.text))
 
     def _base(self, m: ChatMessage) -> AnalysisRecord:
         kind = m.kind.value if hasattr(m.kind, "value") else str(m.kind)
@@ -232,6 +232,7 @@ class Analyzer:
                     st.text_hashes.popleft()
                 cues = self.importance.cues(m, abs(r.sentiment.score), novelty)
                 r.memory = MemoryInfo(importance=self.importance.score(cues))
+                r.toxicity = not_chat() if m.is_event else assemble(None, None, m.text, lex[i].tox, self.flag_thresholds)
                 r.injection = lex[i].injection
                 r.degraded = True
                 records.append(r)
@@ -255,13 +256,12 @@ class Analyzer:
                 em = out.emotions[i]
                 r.emotions = Emotions(labels=[GOEMOTIONS_LABELS[j] for j in np.flatnonzero(em >= self.thresholds)],
                                       scores=dict(zip(GOEMOTIONS_LABELS, emotions_r[i])))
-                r.ekman = Ekman(label=EKMAN_LABELS[int(out.ekman[i].argmax())],
+                r.ekman = Ekman(label=EKMAN_LABELS[int(out.ekman_label[i])],
                                 scores=dict(zip(EKMAN_LABELS, ekman_r[i])))
-                tx = out.toxicity[i]
-                label = TOXICITY_LABELS[int(tx.argmax())]
-                score = float(1.0 - tx[2])
-                flagged = label == "hate" or score >= TOXICITY_FLAG or lex[i].threat
-                r.toxicity = Toxicity(score=_round(score), label=label, flagged=bool(flagged))
+                cats = None if out.toxicity_categories is None else out.toxicity_categories[i]
+                r.toxicity = (not_chat() if m.is_event
+                              else assemble(out.toxicity[i], cats, m.text, lex[i].tox, self.flag_thresholds))
+                score, label = r.toxicity.score, r.toxicity.label
                 r.pad = PAD(pleasure=_round(out.pad[i, 0]), arousal=_round(out.pad[i, 1]),
                             dominance=_round(out.pad[i, 2]), confidence=[_round(c) for c in out.pad_conf[i]])
                 st = self._channels.setdefault(m.channel, _ChannelState())

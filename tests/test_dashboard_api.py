@@ -36,8 +36,13 @@ class FakeMemory:
         if viewer_id in self.forgotten:
             return {}
         return {"viewer_id": viewer_id, "profile": {"relationship": "regular", "messages": 12},
-                "memories": [{"text": "likes cozy games", "tier": "long_term", "score": 0.8}],
-                "neighbours": [{"label": "cozy games", "relation": "likes", "weight": 0.9}]}
+                "memories": [{"id": 1, "text": "likes cozy games", "tier": "long_term", "score": 0.8,
+                              "retention": 0.9, "importance": 0.6, "access": 1}],
+                "neighbours": [{"label": "cozy games", "relation": "likes", "weight": 0.9}],
+                "graph": {"neighbours": [{"label": "cozy games", "relation": "likes", "weight": 0.9}]}}
+
+    def viewer_episodes(self, viewer_id, limit=10):
+        return []
 
     def search(self, q, viewer=None, channel=None, tier=None, since=None, until=None, k=10, reinforce=True):
         self.searches.append((q, viewer, k, reinforce))
@@ -46,6 +51,9 @@ class FakeMemory:
     def forget_viewer(self, viewer_id):
         self.forgotten.append(viewer_id)
         return 3
+
+    def memory(self, mem_id):
+        return None  # the inspector's extra columns are optional; the real store is tested elsewhere
 
 
 class FakeCharacter:

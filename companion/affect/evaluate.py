@@ -29,7 +29,11 @@ FLOORS = {
     "meld_emotion_weighted_f1_context": 0.58, "meld_sentiment_weighted_f1_context": 0.66,
     "davidson_macro_f1": 0.72, "davidson_hate_recall": 0.50, "davidson_hate_precision": 0.40,
     "intimacy_r_test": 0.60, "politeness_r_in_domain": 0.55,
+    "chat_test_targeted_recall": 0.80, "gametox_test_toxic_f1": 0.80,
+    "meld_ekman_label_weighted_f1": 0.55, "twitch_sentiment_test_macro_f1": 0.70,
 }
+# metrics that must stay at or under their ceiling (false-flag rates)
+CEILINGS = {"chat_test_ordinary_flagged": 0.01, "twitch_unlabelled_flagged": 0.01}
 
 
 def hope_faith_love(ys: list[np.ndarray], cs: list[np.ndarray] | None, y: np.ndarray) -> dict:
@@ -119,6 +123,11 @@ def evaluate(data: Path, artifacts: Path, cache: Path, spec: EncoderSpec) -> dic
             out[f"meld_emotion_weighted_f1_{tag}"] = M.weighted_f1(me.y[:, 0], e.argmax(1).numpy())
             out[f"meld_sentiment_weighted_f1_{tag}"] = M.weighted_f1(me.y[:, 1], s.argmax(1).numpy())
         out["meld_sentiment_head_weighted_f1_no_context"] = M.weighted_f1(me.y[:, 1], heads.predict(F["meld_test"]).sentiment.argmax(1))
+        # Chat-domain sentiment (Twitch-Sentiment test split) and MELD through ekman.label
+        from companion.affect.sentiment_eval import meld_ekman_rows, twitch_rows
+
+        out.update(meld_ekman_rows(heads, F["meld_test"], me.y[:, 0]))
+        out.update(twitch_rows(heads, data, artifacts, cache, spec))
 
         # Davidson
         dv = splits["davidson_test"].y
@@ -126,6 +135,11 @@ def evaluate(data: Path, artifacts: Path, cache: Path, spec: EncoderSpec) -> dic
         out["davidson_macro_f1"] = M.macro_f1(dv, pred)
         out["davidson_weighted_f1"] = M.weighted_f1(dv, pred)
         out["davidson_hate_precision"], out["davidson_hate_recall"] = M.class_pr(dv, pred, 0)
+
+        # Chat-domain toxicity: hand-written stream chat, the Twitch lines, GameTox, CONDA
+        from companion.affect.toxicity_eval import evaluate_toxicity
+
+        out.update(evaluate_toxicity(heads, data, artifacts, cache, spec))
 
         # Intimacy and politeness
         out["intimacy_r_test"] = M.pearson(heads.predict(F["intimacy_test"]).intimacy, splits["intimacy_test"].y)
@@ -143,6 +157,8 @@ def with_floors(m: dict) -> dict:
     for k, v in m.items():
         if k in FLOORS:
             res[k] = {"value": round(v, 4), "floor": FLOORS[k], "pass": bool(v >= FLOORS[k])}
+        elif k in CEILINGS:
+            res[k] = {"value": round(v, 4), "ceiling": CEILINGS[k], "pass": bool(v <= CEILINGS[k])}
         else:
             res[k] = v
     return res
@@ -173,6 +189,8 @@ def main() -> None:
     for k, v in res.items():
         if isinstance(v, dict) and "floor" in v:
             print(f"{k:42s} {v['value']:.4f}  floor {v['floor']:.2f}  {'PASS' if v['pass'] else 'FAIL'}")
+        elif isinstance(v, dict) and "ceiling" in v:
+            print(f"{k:42s} {v['value']:.4f}  ceiling {v['ceiling']:.2f}  {'PASS' if v['pass'] else 'FAIL'}")
     print(f"wrote {a.out}")
 
 

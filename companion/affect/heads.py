@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from companion.affect.ekman_conversation import label_from_head
 from companion.affect.modules import FeatureProjector, MLPHead, SavedModule
 from companion.affect.mood_tracker import MoodTracker
 from companion.affect.trm import TRMRefiner
@@ -31,6 +32,8 @@ class HeadOutputs:
     pad: np.ndarray  # (n, 3) final-step PAD
     pad_conf: np.ndarray  # (n, K) per-step confidence
     projected: np.ndarray  # (n, HEAD_DIM) normalised, projected features (the mood tracker's input)
+    toxicity_categories: np.ndarray | None = None  # (n, 7) sigmoid, TOXICITY_CATEGORIES order
+    ekman_label: np.ndarray | None = None  # (n,) EKMAN_LABELS index (ekman_conversation.label_from_head)
 
     def aux(self) -> np.ndarray:
         """The per-turn summary fed to the mood tracker: emotions, sentiment, ekman."""
@@ -110,10 +113,14 @@ class AffectHeads:
         PAD; fine for callers that don't read ``pad``)."""
         x = self.norm(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)))
         h = self.heads
-        tox = h["toxicity"](x)
+        tox_all = h["toxicity"](x)
+        tox = tox_all[:, :3].clone()  # a multi-task head (affect.toxicity.LAYOUT) has more views after these
         tox[:, 0] += float(h["toxicity"].config["extra"].get("hate_bias", 0.0))
+        # a 3-class-only head (before the categories) scores every category 0: only the rules raise them
+        cats = (torch.sigmoid(tox_all[:, 3:10]) if tox_all.shape[1] >= 10 else torch.zeros(x.shape[0], 7)).numpy()
         emotions = torch.sigmoid(h["emotions"](x))
-        ekman = ekman_probs(torch.sigmoid(h["ekman"](x)), emotions)
+        ekman_head = torch.sigmoid(h["ekman"](x))
+        ekman = ekman_probs(ekman_head, emotions)
         sentiment = torch.softmax(h["sentiment"](x), 1)
         lex = None
         if reads_lexicon(self.pad):
@@ -130,7 +137,15 @@ class AffectHeads:
             pad=ys[-1].numpy(),
             pad_conf=torch.stack(cs, 1).numpy(),
             projected=x.numpy(),
+            toxicity_categories=cats,
+            ekman_label=self._ekman_label(ekman_head.numpy(), ekman.numpy()),
         )
+
+    def _ekman_label(self, head: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """The conversation-trained read-out when the head has one (a dev-chosen ``label_bias``),
+        else the argmax of the published scores (heads trained before MELD joined)."""
+        bias = self.heads["ekman"].config.get("extra", {}).get("label_bias")
+        return scores.argmax(1) if bias is None else label_from_head(head, np.asarray(bias))
 
     @torch.inference_mode()
     def mood_predict(self, projected: np.ndarray, aux: np.ndarray, same: np.ndarray,

@@ -25,11 +25,11 @@ _SELF_HARM = [
 _THREAT = [
     r"\b(hope|wish)\s+" + _YOU + r"\s+(die|dies|get\s+cancer|get\s+hit|burn)\b",
     r"\bdie\s+in\s+a\s+(fire|hole|ditch)\b",
-    r"\b(i('| wi)ll|i\s+am\s+going\s+to|i'm\s+going\s+to|im\s+going\s+to|i'm\s+gonna|im\s+gonna|imma|i\s+will|gonna)\s+"
+    r"\b(i('| wi)ll|i\s+am\s+going\s+to|i'm\s+going\s+to|im\s+going\s+to|i'm\s+gonna|im\s+gonna|imma|ima|i\s+will|ill)\s+"
     r"(kill|murder|stab|shoot|hurt|find|dox|doxx|rape|beat)\s+" + _YOU
     + r"\b(?!\s+(in|at|on)\s+(the\s+)?(game|ranked|pvp|1v1|match))",
     r"\bi\s+know\s+where\s+" + _YOU + r"\s+live\b",
-    r"\b(i('| wi)ll|i\s+will|i'm|im|i\s+am|imma|gonna)\s+(going\s+to\s+|gonna\s+)?(come|coming|go|show\s+up|pay\s+a\s+visit)"
+    r"\b(i('| wi)ll|i\s+will|ill|i'm|im|i\s+am|imma|ima)\s+(going\s+to\s+|gonna\s+)?(come|coming|go|show\s+up|pay\s+a\s+visit)"
     r"\s+to\s+(your|ur)\s+(house|home|place|address|school|work)\b",
     r"\b(watch|sleep\s+with\s+one\s+eye)\s+(your|ur)\s+back\b",
 ]

@@ -72,6 +72,22 @@ _SEXUAL = [
 _SEXUAL_RE = re.compile("|".join(f"(?:{p})" for p in _SEXUAL), re.IGNORECASE)
 
 
+# Insult words that are insults whoever says them to whom ("trash" and "garbage" are not here: chat
+# says them of games). With a target (``target_of``) they raise the insult category.
+_INSULT_WORDS = re.compile(
+    r"\b(idiots?|idiotic|stupid|dumb(ass|est)?|morons?|moronic|losers?|ugly|pathetic|clowns?|creeps?|creepy|"
+    r"braindead|brain\s+dead|worthless|useless|disgusting|retard(s|ed)?|frauds?|pigs?|donkeys?|failures?|"
+    r"waste\s+of\s+(space|oxygen|air)|nobody\s+(likes|asked|cares\s+about)\s+(you|u)|no\s+one\s+(likes|asked)|"
+    r"stfu|shut\s+(up|the\s+fuck\s+up)|virgin|incel|parasite|cunt|bitch|whore|slut|fat\s+(pig|loser|fuck|ass))\b",
+    re.IGNORECASE)
+
+
+def insult_phrase(text: str) -> bool:
+    """An insult word or phrase aimed at someone ("you are an idiot", "cringe loser streamer")."""
+    t = text[:4000]
+    return bool(_INSULT_WORDS.search(t)) and target_of(t) != "none"
+
+
 def is_profane(text: str) -> bool:
     """A swear word or slur anywhere in ``text``."""
     return bool(PROFANE.search(text))

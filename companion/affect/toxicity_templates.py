@@ -2,7 +2,9 @@
 incitement, identity attacks without slurs ("women can't play games"), threats of coming for
 someone, and chat insults aimed at the streamer. Each template line is a training row labelled
 with its one category and its target (``train_toxicity``); lines equal to an evaluation line
-(``companion/affect/evalsets``) are dropped there, so the chat evaluation never sees them.
+(``companion/affect/evalsets``), or one plus a chat suffix, are dropped there, so the chat
+evaluation never sees them. Ordinary lines close to the categories (praise in the second person,
+backseating, game violence) are templated too, as hard negatives.
 
 The other categories of a template row are left unlabelled (masked) rather than 0: "show feet
 loser" is also an insult.
@@ -64,9 +66,42 @@ _TEMPLATES: dict[tuple[str, str], list[str]] = {
 }
 
 
-def template_lines(seed: int, per_template: int = 3) -> list[tuple[str, str, str]]:
+# Ordinary chat that reads close to the categories: praise and questions in the second person,
+# backseating imperatives, game violence. Labelled none with every category 0 ("hard negatives").
+_PRAISE = ["cracked", "insane", "nuts", "cold", "goated", "so good", "crazy good", "unreal", "built different", "a menace"]
+_BENIGN = [
+    "you're {w} at this", "you are {w} at this game", "bro you're {w}", "ur {w} fr", "how are you so {w}",
+    "you're {w} today", "streamer is {w}", "he's {w}", "she's {w} at this", "you played that so well",
+    "you're the goat", "love you streamer", "you're so funny", "you deserve more subs", "thank you for the stream",
+    "are you playing ranked later", "what keyboard are you using", "do you stream tomorrow", "how old is your cat",
+    "you missed the loot", "you should go right", "open the map", "use the shield", "go back to the shop",
+    "jump over the fence", "drop down here", "pick up the ammo", "use your ult now", "reload first",
+    "kill the boss first", "shoot the barrel", "take him out with the sniper", "finish him off", "stab him from behind",
+    "he's going to kill you lol", "the boss is gonna destroy you", "run them over", "they are camping you",
+    "execute the prisoner for the quest", "burn the nest", "nuke the base", "the zombies want to eat you",
+    "this game is trying to kill me", "i'd die for this soundtrack", "i'm dead lmao", "that killed me lol",
+    "show us the map", "show the inventory", "show your setup", "show us the build", "take it slow",
+    "hi mods", "hi chat", "when is the next stream", "what server are you on", "are you ok",
+]
+
+
+_SUFFIXES = ["lol", "lmao", "fr", "KEKW", "LUL", "ngl", "!!", "bro", "omg", "tbh"]
+
+
+def _variant(line: str, rng: np.random.Generator) -> str:
+    """Chat-style variation: a trailing "lol"/emote, or all caps."""
+    r = rng.random()
+    if r < 0.25:
+        return f"{line} {rng.choice(_SUFFIXES)}"
+    if r < 0.4:
+        return line.upper()
+    return line
+
+
+def template_lines(seed: int, per_template: int = 4) -> list[tuple[str, str, str]]:
     """(text, category, target) rows: each template filled with up to ``per_template`` seeded
-    choices of addressee / group, in lower case and with a few chat-style variants."""
+    choices of addressee / group, in lower case and with a few chat-style variants; the ordinary
+    lines come last with category ``"none"``."""
     rng = np.random.default_rng(seed)
     out: list[tuple[str, str, str]] = []
     for (cat, target), templates in _TEMPLATES.items():
@@ -75,11 +110,12 @@ def template_lines(seed: int, per_template: int = 3) -> list[tuple[str, str, str
             for _ in range(per_template):
                 p = str(rng.choice(_PEOPLE)).replace("{user}", str(rng.choice(_USERS)))
                 g = str(rng.choice(_GROUPS))
-                line = " ".join(t.format(p=p, g=g).split())
-                if rng.random() < 0.3:
-                    line = line.upper()
+                line = _variant(" ".join(t.format(p=p, g=g).split()), rng)
                 fills.add(line)
             out += [(f, cat, target) for f in sorted(fills)]
+    for t in _BENIGN:
+        fills = {_variant(t.format(w=str(rng.choice(_PRAISE))), rng) for _ in range(per_template)}
+        out += [(f, "none", "none") for f in sorted(fills)]
     return out
 
 

@@ -26,12 +26,15 @@ from torch import nn
 from tqdm import tqdm
 
 from companion.affect import datasets as ds
+from companion.affect import emote_lexicon, twitch_sentiment
 from companion.affect import metrics as M
+from companion.affect.ekman_conversation import train_ekman_head
 from companion.affect.encoder import FEATURE_DIM
-from companion.affect.ensemble import SentimentEnsemble, component_matrix, score_lexicons
+from companion.affect.ensemble import SentimentEnsemble, component_matrix, fit_on_chat_dev, lexicon_columns, score_lexicons
 from companion.affect.features_cache import DEFAULT_CACHE, EncoderSpec, all_splits, cached_features
 from companion.affect.heads import AUX_DIM, LEX_DIM, AffectHeads, ekman_probs, pad_input
-from companion.affect.modules import FeatureProjector, MLPHead
+from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer
+from companion.affect.modules import FeatureProjector, MLPHead, SavedModule
 from companion.affect.mood_tracker import MoodTracker
 from companion.affect.trm import TRMRefiner
 
@@ -129,6 +132,12 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=None, help="encoder fine-tuning steps (default: finetune's)")
     p.add_argument("--reuse-encoder", action="store_true", help="keep the adapter already in --out")
     p.add_argument("--frozen", action="store_true", help="no adapter: heads on the stock encoder (ablation)")
+    p.add_argument("--reuse-heads", type=lambda s: set(s.split(",")), default=set(),
+                   help="comma-separated heads (emotions, toxicity, intimacy, politeness) kept from --out "
+                        "instead of trained, when their inputs have not changed; the heads that read other "
+                        "heads' outputs (pad_trm, mood_tracker, the ensemble) are always retrained")
+    p.add_argument("--licensed-only", action="store_true",
+                   help="without the sets that have no licence file (CONDA, GameTox, twitch_sentiment); use a separate --out")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     seed_all(a.seed)
@@ -147,76 +156,101 @@ def main() -> None:
         T = {k: norm(torch.from_numpy(v)) for k, v in F.items()}
     heads: dict[str, MLPHead] = {}
 
-    # --- GoEmotions 28 and Ekman 7: multi-label, per-label thresholds tuned on dev.
-    # The published Ekman probability mixes the Ekman head with the grouped GoEmotions head
-    # (heads.ekman_probs), so its thresholds are tuned on that mix.
+    def reused(name: str) -> bool:
+        """``--reuse-heads``: load this head from ``--out`` instead of training it."""
+        if name not in a.reuse_heads:
+            return False
+        heads[name] = SavedModule.load(a.out / name)
+        report[name] = {"reused_from": str(a.out / name)}
+        return True
+
+    # --- GoEmotions 28: multi-label, per-label thresholds tuned on dev.
     bce = nn.BCEWithLogitsLoss()
-    for name, loader in (("emotions", ds.goemotions), ("ekman", ds.ekman)):
-        ytr = torch.from_numpy(loader(a.data, "train").y)
-        ydev = loader(a.data, "dev").y
+    if not reused("emotions"):
+        ytr = torch.from_numpy(ds.goemotions(a.data, "train").y)
+        ydev = ds.goemotions(a.data, "dev").y
         seed_all(a.seed)
         m = MLPHead(HEAD_DIM, ytr.shape[1], hidden=1024, dropout=0.2)
 
-        def dev_probs(m=m, name=name) -> np.ndarray:
-            pr = torch.sigmoid(m(T["goemotions_dev"]))
-            if name == "ekman":
-                pr = ekman_probs(pr, torch.sigmoid(heads["emotions"](T["goemotions_dev"])))
-            return pr.detach().numpy()
-
-        def dev_score(ydev=ydev, dev_probs=dev_probs) -> float:
-            pr = dev_probs()
+        def emotions_dev_score(m=m) -> float:
+            pr = torch.sigmoid(m(T["goemotions_dev"])).detach().numpy()
             return M.multilabel_macro_f1(pr, ydev, M.tune_thresholds(pr, ydev))
 
-        m, best = fit(m, T["goemotions_train"], ytr, lambda m, x, y: bce(m(x), y), dev_score, min(ep, 15),
-                      lr=3e-4, wd=0.05, bs=256, patience=2, desc=name)
-        m.config["extra"] = {"thresholds": M.tune_thresholds(dev_probs(), ydev).round(3).tolist()}
-        heads[name] = m
-        report[name] = {"dev_macro_f1": best}
+        m, best = fit(m, T["goemotions_train"], ytr, lambda m, x, y: bce(m(x), y), emotions_dev_score, min(ep, 15),
+                      lr=3e-4, wd=0.05, bs=256, patience=2, desc="emotions")
+        m.config["extra"] = {"thresholds": M.tune_thresholds(torch.sigmoid(m(T["goemotions_dev"])).detach().numpy(),
+                                                             ydev).round(3).tolist()}
+        heads["emotions"] = m
+        report["emotions"] = {"dev_macro_f1": best}
 
-    # --- Sentiment (3-class): GoEmotions-derived sentiment + MELD sentiment
+    # --- Ekman 7 on GoEmotions-Ekman and MELD together (companion.affect.ekman_conversation): the
+    # published scores mix the head with the grouped GoEmotions head (thresholds tuned on that mix),
+    # the label reads the head alone with per-class biases chosen on MELD dev.
+    with torch.no_grad():
+        emo_dev = torch.sigmoid(heads["emotions"](T["goemotions_dev"]))
+    seed_all(a.seed)
+    heads["ekman"], report["ekman"] = train_ekman_head(
+        fit, T["goemotions_train"], ds.ekman(a.data, "train").y, T["meld_train"], splits["meld_train"].y[:, 0],
+        (T["goemotions_dev"], ds.ekman(a.data, "dev").y, emo_dev), (T["meld_dev"], splits["meld_dev"].y[:, 0]),
+        HEAD_DIM, min(ep, 15))
+
+    # --- Sentiment (3-class): GoEmotions-derived sentiment + MELD sentiment + labelled Twitch chat
+    # (weighted TWITCH_WEIGHT) + distant labels from unlabelled Twitch lines (companion.affect.
+    # twitch_sentiment). Early stopping on the mean of the old dev macro-F1 and Twitch dev macro-F1.
+    # --licensed-only: without the Twitch parts (the set has no licence).
     go_tr = ds.goemotions_sentiment(ds.goemotions(a.data, "train"))
     go_dev = ds.goemotions_sentiment(ds.goemotions(a.data, "dev"))
-    Xs = torch.cat([T["goemotions_train"], T["meld_train"]])
-    ys = torch.from_numpy(np.concatenate([go_tr, splits["meld_train"].y[:, 1]]))
+    parts = [(T["goemotions_train"], go_tr, 1.0), (T["meld_train"], splits["meld_train"].y[:, 1], 1.0)]
+    emote_scorer = EmoteScorer(emote_lexicon.write(a.data, a.out / "emote_lexicon.json", a.licensed_only))
+    Ttw: dict[str, torch.Tensor] = {}
+    twitch = None
+    if not a.licensed_only and twitch_sentiment.available(a.data):
+        twitch = twitch_sentiment.load(a.data, a.out, emote_scorer)
+        for s_, sp in twitch.splits.items():
+            with torch.no_grad():
+                Ttw[s_] = norm(torch.from_numpy(cached_features(f"twitch_sentiment_{s_}", sp.texts, a.cache, spec)))
+        with torch.no_grad():
+            Tdist = norm(torch.from_numpy(cached_features(f"twitch_distant_{a.seed}", twitch.distant.texts, a.cache, spec)))
+        parts += [(Ttw["train"], twitch.splits["train"].y, twitch_sentiment.TWITCH_WEIGHT),
+                  (Tdist, twitch.distant.y, twitch_sentiment.DISTANT_WEIGHT)]
+    Xs, Ys = twitch_sentiment.weighted_targets(parts)
     Xsd = torch.cat([T["goemotions_dev"], T["meld_dev"]])
     ysd = np.concatenate([go_dev, splits["meld_dev"].y[:, 1]])
-    ce = nn.CrossEntropyLoss()
     seed_all(a.seed)
     m = MLPHead(HEAD_DIM, 3, hidden=1024, dropout=0.2, extra={"labels": ["negative", "neutral", "positive"]})
-    m, best = fit(m, Xs, ys, lambda m, x, y: ce(m(x), y),
-                  lambda: M.macro_f1(ysd, m(Xsd).argmax(1).numpy()), min(ep, 15), lr=3e-4, bs=256, patience=2,
-                  desc="sentiment")
-    heads["sentiment"] = m
-    report["sentiment"] = {"dev_macro_f1": best}
 
-    # --- Toxicity (Davidson): class-weighted CE, hate-logit bias tuned on dev.
-    # Davidson is 77% offensive tweets, so a head trained on it alone calls short, clean chat
-    # ("gg", "nice play", an emoji) offensive. Clean conversational lines are added as "none"
-    # (chat_none_lines). Class weights are (balanced weight) ** 0.75: hate is 4% of the rows, and
-    # on dev this beat ** 0.5 and ** 1.0 (docs/BENCHMARKS.md).
-    chat_none = chat_none_lines(a.data, a.seed)
-    Fc = cached_features(f"toxicity_chat_none_{a.seed}", chat_none, a.cache, spec)
-    with torch.no_grad():
-        Tc = norm(torch.from_numpy(Fc))
-    Xtox = torch.cat([T["davidson_train"], Tc])
-    ytr = torch.from_numpy(np.concatenate([splits["davidson_train"].y, np.full(len(chat_none), 2)]))
-    ydv = splits["davidson_dev"].y
-    w = torch.tensor(len(ytr) / (3 * np.bincount(ytr.numpy(), minlength=3)), dtype=torch.float32) ** 0.75
-    cew = nn.CrossEntropyLoss(weight=w)
-    seed_all(a.seed)
-    m = MLPHead(HEAD_DIM, 3, hidden=1024, dropout=0.3, extra={"labels": ["hate", "offensive", "none"]})
-    m, best = fit(m, Xtox, ytr, lambda m, x, y: cew(m(x), y),
-                  lambda: M.macro_f1(ydv, m(T["davidson_dev"]).argmax(1).numpy()), min(ep, 15), lr=3e-4, bs=256,
-                  desc="toxicity")
-    best_b = hate_bias(m(T["davidson_dev"]).detach(), ydv)
-    m.config["extra"]["hate_bias"] = round(best_b, 2)
-    heads["toxicity"] = m
-    report["toxicity"] = {"dev_macro_f1": best, "hate_bias": best_b}
+    def sentiment_dev(m=m) -> float:
+        old = M.macro_f1(ysd, m(Xsd).argmax(1).numpy())
+        if twitch is None:
+            return old
+        return (old + M.macro_f1(twitch.splits["dev"].y, m(Ttw["dev"]).argmax(1).numpy())) / 2
+
+    m, best = fit(m, Xs, Ys, lambda m, x, y: twitch_sentiment.weighted_ce(m(x), y), sentiment_dev, min(ep, 15),
+                  lr=3e-4, bs=256, patience=2, desc="sentiment")
+    heads["sentiment"] = m
+    report["sentiment"] = {"dev_score": best, "dev_macro_f1": M.macro_f1(ysd, m(Xsd).argmax(1).numpy()),
+                           "twitch": None if twitch is None else {
+                               "dev_macro_f1": M.macro_f1(twitch.splits["dev"].y, m(Ttw["dev"]).argmax(1).numpy()),
+                               "n": {k: len(v.texts) for k, v in twitch.splits.items()},
+                               "distant_n": len(twitch.distant.texts),
+                               "distant_by_class": np.bincount(twitch.distant.y, minlength=3).tolist()}}
+
+    # --- Toxicity: the multi-task head (label, 7 categories, CONDA/GameTox views) and its flag
+    # operating point, in companion.affect.train_toxicity (also runnable alone). The chat-domain
+    # sets are not *_train splits here, so feature_norm never sees them.
+    from companion.affect.train_toxicity import toxicity_stage
+
+    if not reused("toxicity"):
+        heads["toxicity"], report["toxicity"] = toxicity_stage(
+            a.data, norm, spec, a.cache, a.out, a.seed, min(ep, 8), a.licensed_only,
+            ds.davidson_split_ids(a.data, a.out / "davidson_split.json"))
 
     # --- Regressions: intimacy (question intimacy), politeness (Wikipedia requests)
     mse = nn.MSELoss()
     for name, tr, dv in (("intimacy", "intimacy_train", "intimacy_dev"),
                          ("politeness", "politeness-wiki_train", "politeness-wiki_dev")):
+        if reused(name):
+            continue
         ytr = torch.from_numpy(splits[tr].y).unsqueeze(1)
         ydev = splits[dv].y
         seed_all(a.seed)
@@ -230,10 +264,8 @@ def main() -> None:
     # --- TRM PAD refiner on EmoBank V/A/D, with the ablation (K=1, K=5, linear head)
     ytr = torch.from_numpy(splits["emobank_train"].y)
     ydev = splits["emobank_dev"].y
-    from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer
-
     vader, emo_scorer, emt = (VaderScorer(), EmojiScorer(a.data / "emoji_sentiment" / "Emoji_Sentiment_Data_v1.0.csv"),
-                              EmoteScorer())
+                              emote_scorer)
     with torch.no_grad():
         PX = {}
         for k in ("emobank_train", "emobank_dev"):
@@ -328,20 +360,30 @@ def main() -> None:
     bundle.mood = trackers[8]
     bundle.save(a.out)
 
-    # --- Sentiment ensemble weights, fitted on dev (see ensemble_dev.py for the dev set)
+    # --- Sentiment ensemble weights: on the Twitch dev split, with or without the synthetic
+    # ensemble dev set (ensemble_dev.py) as chosen by cross-validation on Twitch dev
+    # (ensemble.fit_on_chat_dev); on the synthetic set alone without Twitch (--licensed-only).
     from companion.affect.ensemble_dev import build_ensemble_dev
 
     texts, y, spans = build_ensemble_dev(a.data, a.seed)
-    from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer, strip_emotes
-
     feats = cached_features(f"ensemble_dev_{a.seed}", texts, a.cache, spec)
     probs = bundle.predict(feats).sentiment
-    vader, emo, emt = VaderScorer(), EmojiScorer(a.data / "emoji_sentiment" / "Emoji_Sentiment_Data_v1.0.csv"), EmoteScorer()
+    emo = EmojiScorer(a.data / "emoji_sentiment" / "Emoji_Sentiment_Data_v1.0.csv")
     emo.save(a.out / "emoji_sentiment.json")
-    X = component_matrix(probs, [vader(strip_emotes(t, emt)) for t in texts], [emo(t) for t in texts],
-                         [emt(t) for t in texts])
-    ens = SentimentEnsemble.fit(X, y, a.seed)
-    ens.save(a.out / "sentiment_ensemble.json")
+    X = component_matrix(probs, *lexicon_columns(texts, vader, emo, emote_scorer))
+    if twitch is None:
+        ens = SentimentEnsemble.fit(X, y, a.seed)
+        fitted_on = {"sets": ["ensemble_dev"]}
+    else:
+        tw_dev = twitch.splits["dev"]
+        Xtw = component_matrix(bundle.predict(cached_features("twitch_sentiment_dev", tw_dev.texts, a.cache,
+                                                              spec)).sentiment,
+                               *lexicon_columns(tw_dev.texts, vader, emo, emote_scorer))
+        ens, choice = fit_on_chat_dev(Xtw, tw_dev.y, X, y, a.seed)
+        fitted_on = {"sets": ["twitch_sentiment_dev"] + (["ensemble_dev"] if choice["chosen"] != "chat_dev_only" else []),
+                     "choice": choice}
+        report["ensemble_twitch_dev"] = choice
+    ens.save(a.out / "sentiment_ensemble.json", fitted_on)
     report["ensemble_dev_macro_f1_deep"] = M.macro_f1(y, ens.proba(X).argmax(1))
     report["ensemble_dev_macro_f1_lexicon"] = M.macro_f1(y, ens.proba(X, deep=False).argmax(1))
     report["ensemble_dev_n"] = len(y)
@@ -351,6 +393,8 @@ def main() -> None:
 
 
 # Profanity and slurs: Davidson labels lines with these offensive, so they never join the clean set.
+# Kept as the encoder fine-tuning saw it (finetune.py reads chat_none_lines); the toxicity head's
+# weak profanity labels use the broader toxicity_lexicon.PROFANE.
 _PROFANE = re.compile(r"fuck|shit|bitch|\bass\b|asshole|cunt|dick|puss|fag|nigg|\bhoes?\b|whore|slut|bastard|"
                       r"retard|\bcrap", re.IGNORECASE)
 
