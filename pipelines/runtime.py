@@ -248,6 +248,11 @@ class Runtime:
                 except Exception:  # a control event's failure must not end the source
                     log.exception("control handler failed on %s from %s", type(item).__name__, name)
 
+    @property
+    def policy(self) -> OverloadPolicy:
+        """The overload policy in force (``auto`` resolved once ``run`` starts)."""
+        return self._policy
+
     def request_stop(self) -> None:
         """Stop reading sources; everything already accepted is still processed and flushed."""
         self._stop.set()
@@ -405,7 +410,9 @@ class Runtime:
         then drain every queue and flush the sink."""
         self.bus.bind_loop(asyncio.get_running_loop())
         sources = sources or []
-        can_pause = all(getattr(src, "can_pause", False) for _, src in sources) and not serve
+        # HTTP ingest (webhook, POST /api/messages) never pauses: it is refused with 503 on lag
+        # (``OverloadPolicy.shed``) in either mode, so ``serve`` does not decide the policy.
+        can_pause = all(getattr(src, "can_pause", False) for _, src in sources)
         self._policy = self.config.overload.resolve(sources_can_pause=bool(sources) and can_pause)
         log.info("overload policy: %s", self._policy.mode.value)
         started = time.perf_counter()

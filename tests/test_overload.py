@@ -169,3 +169,27 @@ async def test_abandoned_twitch_reply_is_never_sent_later() -> None:
         await client.close()
         await server.stop()
         reader.cancel()
+
+
+async def test_replay_with_serve_blocks_instead_of_degrading(tmp_path: Path) -> None:
+    """``--source replay:… --speed 0 --serve``: the replay can pause, so ``auto`` blocks and every
+    message gets the full models (serving the dashboard does not make the replay a live source)."""
+    from companion.connectors.replay import ReplaySource
+
+    replay = tmp_path / "chat.jsonl"
+    replay.write_text("".join(json.dumps({"text": f"line {i}", "user": f"u{i % 7}", "ts": 1.7e9 + i}) + "\n"
+                              for i in range(40)))
+    cfg = EngineConfig(data_dir=tmp_path, port=0, memory=False, character=False, analytics=False,
+                       runtime=RuntimeConfig(ingest_capacity=8, batch_size=4))
+    engine = Engine(cfg, analyzer=_SlowAnalyzer())
+    task = asyncio.create_task(engine.run([("replay", ReplaySource(replay, speed=0.0))], serve=True,
+                                          install_signals=False))
+    for _ in range(500):
+        if engine.runtime is not None and engine.runtime.published >= 40:
+            break
+        await asyncio.sleep(0.02)
+    assert engine.runtime.policy.mode is OverloadMode.BLOCK
+    assert engine.runtime.published == 40
+    assert engine.runtime.degraded == 0
+    engine.stop()
+    await asyncio.wait_for(task, 30)
