@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ u ur ya yeah yes yep ok okay oh lol lmao haha like just really also got get gonn
 remember again said say tell told know think thing things one ever any""".split())
 
 
+@lru_cache(maxsize=65536)  # chat reuses a small vocabulary: most calls are a dict hit
 def stem(tok: str) -> str:
     """A light English suffix stripper (plurals, -ing, -ed): enough for "cats"/"cat",
     "painting"/"painted"/"paint" without a stemming library."""

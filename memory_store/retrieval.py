@@ -136,14 +136,18 @@ def _walk_prior(table: MemoryTable, q: np.ndarray, rows: np.ndarray, mask: np.nd
     score = cfg.w_relevance * rel + _prior(table, cand, now, cfg)
     # Rows outside the ANN list have a cosine at most the list's lowest (up to ANN error).
     rel_bound = cfg.w_relevance * float(_cosine(table, rows, q).min()) if len(rows) else 1.0
+    # Blocks double (512 .. 8192 rows): under a filter most walked rows fail it, and a fixed small
+    # block spent more on the per-block bookkeeping than on the cosines.
     pos, block, walked = 0, 512, 0
     while pos < len(prior.order) and walked < cfg.prior_walk_max:
         kth = np.partition(score, len(score) - k)[len(score) - k] if len(score) >= k else -np.inf
         if kth >= rel_bound + prior.bound[pos]:
             break
-        blk = ok(prior.order[pos: pos + block])
-        pos += block
-        walked += block
+        step = min(block, cfg.prior_walk_max - walked)
+        blk = ok(prior.order[pos: pos + step])
+        pos += step
+        walked += step
+        block = min(2 * block, 8192)
         if len(blk):
             s = cfg.w_relevance * _cosine(table, blk, q).astype(np.float64) + _prior(table, blk, now, cfg)
             cand = np.concatenate([cand, blk])
