@@ -190,6 +190,7 @@ class MemoryStore:
         the graph and episodes. Returns after the LMDB commit."""
         if not events:
             return
+        pre = self._embed_unlocked(events)
         with self._lock, RememberUndo(self, events) as undo:
             now = self.clock()
             new: list[MemoryRecord] = []
@@ -214,6 +215,8 @@ class MemoryStore:
                 observe_profile(prof, msg.ts, msg.channel, sentiment, toxic, topics, msg.bits,
                                 msg.kind in (MessageKind.SUB, MessageKind.RESUB))
                 dirty_profiles[viewer] = prof
+                if hasattr(ev, "viewer_messages"):
+                    ev.viewer_messages = prof.message_count
                 self._logins[(msg.platform, msg.user.lower())] = viewer
                 self._platforms.add(msg.platform)
                 rec.social.relationship = prof.relationship
@@ -228,7 +231,8 @@ class MemoryStore:
                     toxic and self.cfg.skip_toxic)
                 mem_id = None
                 facts = extract_facts(text) if storable and msg.kind is MessageKind.MESSAGE else {}
-                repeat = (self._repeat_of(viewer, text, ev, topics, entities)
+                emb = ev.embedding if ev.embedding is not None else pre.get(id(ev))
+                repeat = (self._repeat_of(viewer, text, ev, emb, topics, entities)
                           if storable and not facts and msg.kind is MessageKind.MESSAGE else None)
                 if repeat is not None:
                     repeats.append((repeat, rec))
@@ -245,7 +249,6 @@ class MemoryStore:
                         tier, pinned = "short_term", False
                     mem_id = self._next_id
                     self._next_id += 1
-                    emb = ev.embedding
                     new.append(MemoryRecord(
                         id=mem_id, text=text, viewer=viewer, user=msg.user, channel=msg.channel,
                         platform=msg.platform, ts=float(msg.ts), tier=tier,
@@ -295,10 +298,10 @@ class MemoryStore:
             self._maybe_maintain(now)
 
     # ------------------------------------------------------------------ merging and facts
-    def _repeat_of(self, viewer: str, text: str, ev, topics: list[str],
+    def _repeat_of(self, viewer: str, text: str, ev, emb: np.ndarray | None, topics: list[str],
                    entities: list[str]) -> Repeat | None:
         """A :class:`Repeat` when ``viewer`` already has a near-duplicate of ``text``."""
-        vec = self._checked_vector(ev.embedding, ev.message.id)
+        vec = self._checked_vector(emb, ev.message.id)
         mid = duplicate_of(self.table, self.lexical, viewer, text, vec, self.cfg.merge_cosine)
         if mid is None:
             return None
@@ -391,6 +394,20 @@ class MemoryStore:
         if user:
             p.user = user
         return p
+
+    def _embed_unlocked(self, events: list) -> dict[int, np.ndarray]:
+        """Vectors for the events the analyser did not embed (degraded), keyed by ``id(event)``,
+        computed before the store's lock is taken: readers (search, profiles, stats) must not
+        wait on the encoder. A failure leaves them to :meth:`_fill_missing_vectors`."""
+        todo = [ev for ev in events if ev.embedding is None and (ev.message.text or "").strip()
+                and ev.message.kind is not MessageKind.SYSTEM]
+        if not todo or self.embed is None:
+            return {}
+        try:
+            out = np.asarray(self.embed([ev.message.text.strip() for ev in todo]), dtype=np.float32)
+        except Exception:  # noqa: BLE001 - retried under the lock, where a failure is logged
+            return {}
+        return {id(ev): out[j] for j, ev in enumerate(todo)}
 
     def _fill_missing_vectors(self, recs: list[MemoryRecord], vecs: list) -> None:
         missing = [i for i, v in enumerate(vecs) if v is None]

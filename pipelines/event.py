@@ -18,3 +18,6 @@ class Event:
     # L2-normalised 384-d sentence embedding from the analyser's single encoder pass;
     # None when deep analysis was skipped (degraded) or no encoder is loaded.
     embedding: "np.ndarray | None" = None
+    # The viewer's message count once the remember stage has counted this message; None before
+    # (or without memory). The character engine reads it here instead of taking the store's lock.
+    viewer_messages: int | None = None

@@ -394,9 +394,13 @@ class CharacterEngine:
         if stim.cue and stim.cue_strength >= 0.5:
             self._cue = (stim.cue, stim.cue_strength, now)
         mods = self.moderator.suggest(m, r, now, verdict.repeats if verdict.spam else 0)
-        profile = self._profile(viewer)
+        # The remember stage counted this message already (``Event.viewer_messages``); only
+        # without it is the store asked, which waits on its lock while a batch is written.
+        prof_count = getattr(ev, "viewer_messages", None)
+        profile = self._profile(viewer) if prof_count is None else None
         seen = self.viewers.get(viewer)
-        prof_count = getattr(profile, "message_count", None)
+        if prof_count is None:
+            prof_count = getattr(profile, "message_count", None)
         first_time = bool(m.first_message) or (seen is None and (prof_count is None or prof_count <= 1))
         if seen is None:
             seen = self.viewers[viewer] = ViewerSeen(m.user, now, now, 0)
