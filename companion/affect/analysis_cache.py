@@ -102,7 +102,7 @@ class AnalysisCache:
 
         def compute(idx: list[int]) -> tuple[np.ndarray, HeadOutputs]:
             enc = encoder.encode([texts[i] for i in idx])
-            return enc.embedding, heads.predict(enc.features, lexicon[idx])
+            return enc.embedding, heads.predict(enc.features, lexicon[idx], [texts[i] for i in idx])
 
         emb, out = self.model_outputs(texts, lexicon, compute)
         return Encoded(emb, np.empty((len(emb), 0), dtype=np.float32)), out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -15,6 +16,7 @@ import torch
 from companion.affect.ekman_conversation import label_from_head
 from companion.affect.modules import FeatureProjector, MLPHead, SavedModule
 from companion.affect.mood_tracker import MoodTracker
+from companion.affect.toxicity_ngrams import WideDeepHead
 from companion.affect.trm import TRMRefiner
 from companion.records import GOEMOTIONS_LABELS
 
@@ -107,13 +109,16 @@ class AffectHeads:
         return cls(mods["feature_norm"], heads, mods["pad_trm"], mods.get("mood_tracker"))
 
     @torch.inference_mode()
-    def predict(self, features: np.ndarray, lexicon: np.ndarray | None = None) -> HeadOutputs:
+    def predict(self, features: np.ndarray, lexicon: np.ndarray | None = None,
+                texts: Sequence[str] | None = None) -> HeadOutputs:
         """Every head on (n, FEATURE_DIM) features. ``lexicon`` is (n, LEX_DIM) from
         ``ensemble.lexicon_features``; a PAD refiner that reads it gets zeros without it (a degraded
-        PAD; fine for callers that don't read ``pad``)."""
+        PAD; fine for callers that don't read ``pad``). ``texts`` feed a toxicity head's n-gram
+        branch (``toxicity_ngrams``) where it adds to the label or categories; without them that
+        head is its deep branch alone."""
         x = self.norm(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)))
         h = self.heads
-        tox_all = h["toxicity"](x)
+        tox_all = self._toxicity(x, texts)
         tox = tox_all[:, :3].clone()  # a multi-task head (affect.toxicity.LAYOUT) has more views after these
         tox[:, 0] += float(h["toxicity"].config["extra"].get("hate_bias", 0.0))
         # a 3-class-only head (before the categories) scores every category 0: only the rules raise them
@@ -140,6 +145,14 @@ class AffectHeads:
             toxicity_categories=cats,
             ekman_label=self._ekman_label(ekman_head.numpy(), ekman.numpy()),
         )
+
+    def _toxicity(self, x: torch.Tensor, texts: Sequence[str] | None) -> torch.Tensor:
+        """The toxicity head's outputs; its n-gram branch runs only where it changes what the
+        analyser reads (label, categories: the first 10 columns)."""
+        m = self.heads["toxicity"]
+        if texts is not None and isinstance(m, WideDeepHead) and m.adds_to(0, 10):
+            return m(x, m.bags(texts))
+        return m(x)
 
     def _ekman_label(self, head: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """The conversation-trained read-out when the head has one (a dev-chosen ``label_bias``),

@@ -6,8 +6,9 @@ Fields (DESIGN.md record schema):
 - ``label``: the 3-class argmax (Davidson's classes, hate bias applied).
 - ``categories``: insult, identity_attack, harassment, threat, sexual, self_harm, profanity, each
   0..1: the head's sigmoid outputs, raised to ``RULE_SCORE`` where a phrase rule fires (threats and
-  self-harm incitement: ``affect.threats``; sexual harassment, profanity and an insult word aimed
-  at someone: ``toxicity_lexicon``).
+  self-harm incitement: ``affect.threats``; sexual harassment, profanity, an insult word aimed
+  at someone, a harassment phrase (brigading, stalking, doxxing) and a demeaning generalisation
+  about an identity group or a slur: ``toxicity_lexicon``).
 - ``target``: person / group / none, by rule (``toxicity_lexicon.target_of``), reported only when
   some harm category reaches the targeted threshold; otherwise ``none``.
 - ``flagged``: "a moderator would act": a threat, self-harm incitement or sexual-harassment phrase
@@ -34,7 +35,8 @@ import numpy as np
 
 from companion.affect.notices import is_system_notice
 from companion.affect.threats import threat_kind
-from companion.affect.toxicity_lexicon import insult_phrase, is_profane, sexual_harassment, target_of
+from companion.affect.toxicity_lexicon import (harassment_phrase, identity_attack_phrase, insult_phrase, is_profane,
+                                              sexual_harassment, target_of)
 from companion.records import TOXICITY_CATEGORIES, TOXICITY_LABELS, Toxicity
 
 # Output layout of the toxicity head (one MLP, several views of the same hidden layer).
@@ -75,6 +77,8 @@ class RuleHits:
     profane: bool
     notice: bool
     insult: bool = False  # an insult word aimed at someone (raises the insult score, flags through the target path)
+    harassment: bool = False  # a harassment phrase (brigading, stalking, doxxing): raises harassment, aimed at a person
+    identity: bool = False  # a demeaning generalisation about a group or a slur: raises identity_attack
 
     @property
     def severe(self) -> bool:
@@ -85,7 +89,7 @@ class RuleHits:
 def rule_hits(text: str) -> RuleHits:
     """Run every phrase rule on ``text`` once."""
     return RuleHits(threat_kind(text), sexual_harassment(text), is_profane(text), is_system_notice(text),
-                    insult_phrase(text))
+                    insult_phrase(text), harassment_phrase(text), identity_attack_phrase(text))
 
 
 def with_rules(cats: np.ndarray, hits: RuleHits) -> np.ndarray:
@@ -99,6 +103,10 @@ def with_rules(cats: np.ndarray, hits: RuleHits) -> np.ndarray:
         c[_IDX["profanity"]] = max(c[_IDX["profanity"]], RULE_SCORE)
     if hits.insult:
         c[_IDX["insult"]] = max(c[_IDX["insult"]], RULE_SCORE)
+    if hits.harassment:
+        c[_IDX["harassment"]] = max(c[_IDX["harassment"]], RULE_SCORE)
+    if hits.identity:
+        c[_IDX["identity_attack"]] = max(c[_IDX["identity_attack"]], RULE_SCORE)
     return c
 
 

@@ -15,13 +15,14 @@ from companion.affect import metrics as M
 from companion.affect.features_cache import EncoderSpec, cached_features
 from companion.affect.heads import AffectHeads
 from companion.affect.toxicity import assemble, rule_hits, thresholds_from_config
-from companion.affect.train_toxicity import TWITCH_HELDOUT_PARTS, evalset, head_views, twitch_lines, twitch_part
+from companion.affect.train_toxicity import (TWITCH_HELDOUT_PARTS, bags_for, evalset, head_views, twitch_lines,
+                                             twitch_part)
 from companion.records import TOXICITY_CATEGORIES, Toxicity
 
 
 def records_for(heads: AffectHeads, feats: np.ndarray, texts: list[str]) -> list[Toxicity]:
     """The analyser's ``toxicity`` for each text (``feats``: the encoder's features)."""
-    out = heads.predict(feats)
+    out = heads.predict(feats, texts=texts)
     th = thresholds_from_config(heads.heads["toxicity"].config["extra"])
     cats = out.toxicity_categories
     return [assemble(out.toxicity[i], None if cats is None else cats[i], t, rule_hits(t), th)
@@ -85,14 +86,17 @@ def dataset_rows(heads: AffectHeads, data: Path, artifacts: Path, cache: Path, s
     ids = ds.gametox_split_ids(data, artifacts / "gametox_split.json")
     gt = ds.gametox(data, "test", ids)
     x = heads.norm.forward(_t(cached_features("gametox_test", gt.texts, cache, spec)))
-    v = head_views(tox, x, bias)
+    v = head_views(tox, x, bias, bags_for(tox, gt.texts))
     toxic = gt.y != 0
-    out["gametox_test_toxic_f1"] = float(M.f1_score(toxic, v["gametox"][:, 0] < 0.5))
+    # the GameTox dev-chosen threshold on P(toxic) (0.5 for a head trained before it was chosen)
+    t = float(tox.config["extra"].get("gametox_toxic_threshold", 0.5))
+    out["gametox_test_toxic_f1"] = float(M.f1_score(toxic, 1 - v["gametox"][:, 0] >= t))
+    out["gametox_toxic_threshold"] = t
     out["gametox_test_macro_f1_6"] = M.macro_f1(gt.y, v["gametox"].argmax(1))
     out["gametox_test_toxic_f1_generic_score"] = float(M.f1_score(toxic, v["label"][:, 2] < 0.5))
     cd = ds.conda(data, "valid")
     x = heads.norm.forward(_t(cached_features("conda_valid", cd.texts, cache, spec)))
-    v = head_views(tox, x, bias)
+    v = head_views(tox, x, bias, bags_for(tox, cd.texts))
     out["conda_valid_intent_macro_f1"] = M.macro_f1(cd.y, v["conda"].argmax(1))
     out["conda_valid_intent_accuracy"] = float((cd.y == v["conda"].argmax(1)).mean())
     out["conda_valid_toxic_f1_generic_score"] = float(M.f1_score(np.isin(cd.y, (0, 1)), v["label"][:, 2] < 0.5))
