@@ -21,6 +21,9 @@ from companion.affect.trm import TRMRefiner
 from companion.records import GOEMOTIONS_LABELS
 
 HEAD_NAMES = ("emotions", "ekman", "sentiment", "toxicity", "intimacy", "politeness")
+# Optional: the conversation-trained head behind ``ekman.label`` (ekman_conversation). Bundles
+# without it read the label off the ``ekman`` head, as before.
+EKMAN_LABEL_HEAD = "ekman_label"
 
 
 @dataclass(slots=True)
@@ -105,7 +108,7 @@ class AffectHeads:
     def load(cls, folder: Path) -> "AffectHeads":
         names = json.loads((folder / "modules.json").read_text())
         mods = {n: SavedModule.load(folder / n) for n in names}
-        heads = {n: mods[n] for n in HEAD_NAMES}
+        heads = {n: mods[n] for n in (*HEAD_NAMES, EKMAN_LABEL_HEAD) if n in mods}
         return cls(mods["feature_norm"], heads, mods["pad_trm"], mods.get("mood_tracker"))
 
     @torch.inference_mode()
@@ -143,7 +146,7 @@ class AffectHeads:
             pad_conf=torch.stack(cs, 1).numpy(),
             projected=x.numpy(),
             toxicity_categories=cats,
-            ekman_label=self._ekman_label(ekman_head.numpy(), ekman.numpy()),
+            ekman_label=self._ekman_label(x, ekman_head.numpy(), ekman.numpy()),
         )
 
     def _toxicity(self, x: torch.Tensor, texts: Sequence[str] | None) -> torch.Tensor:
@@ -154,9 +157,14 @@ class AffectHeads:
             return m(x, m.bags(texts))
         return m(x)
 
-    def _ekman_label(self, head: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        """The conversation-trained read-out when the head has one (a dev-chosen ``label_bias``),
-        else the argmax of the published scores (heads trained before MELD joined)."""
+    def _ekman_label(self, x: torch.Tensor, head: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """``ekman.label``: the separate conversation head when the bundle has one (its dev-chosen
+        ``label_bias``; see ekman_conversation for why it is separate), else the ``ekman`` head's
+        own read-out when it has a ``label_bias``, else the argmax of the published scores (heads
+        trained before MELD joined)."""
+        conv = self.heads.get(EKMAN_LABEL_HEAD)
+        if conv is not None:
+            return label_from_head(torch.sigmoid(conv(x)).numpy(), np.asarray(conv.config["extra"]["label_bias"]))
         bias = self.heads["ekman"].config.get("extra", {}).get("label_bias")
         return scores.argmax(1) if bias is None else label_from_head(head, np.asarray(bias))
 

@@ -32,7 +32,7 @@ from companion.affect.ekman_conversation import train_ekman_head
 from companion.affect.encoder import FEATURE_DIM
 from companion.affect.ensemble import SentimentEnsemble, component_matrix, fit_on_chat_dev, lexicon_columns, score_lexicons
 from companion.affect.features_cache import DEFAULT_CACHE, EncoderSpec, all_splits, cached_features
-from companion.affect.heads import AUX_DIM, LEX_DIM, AffectHeads, ekman_probs, pad_input
+from companion.affect.heads import AUX_DIM, EKMAN_LABEL_HEAD, LEX_DIM, AffectHeads, ekman_probs, pad_input
 from companion.affect.lexicons import EmojiScorer, EmoteScorer, VaderScorer
 from companion.affect.modules import FeatureProjector, MLPHead, SavedModule
 from companion.affect.mood_tracker import MoodTracker
@@ -133,9 +133,10 @@ def main() -> None:
     p.add_argument("--reuse-encoder", action="store_true", help="keep the adapter already in --out")
     p.add_argument("--frozen", action="store_true", help="no adapter: heads on the stock encoder (ablation)")
     p.add_argument("--reuse-heads", type=lambda s: set(s.split(",")), default=set(),
-                   help="comma-separated heads (emotions, toxicity, intimacy, politeness) kept from --out "
-                        "instead of trained, when their inputs have not changed; the heads that read other "
-                        "heads' outputs (pad_trm, mood_tracker, the ensemble) are always retrained")
+                   help="comma-separated heads (emotions, ekman, ekman_label, toxicity, intimacy, politeness) "
+                        "kept from --out instead of trained, when their inputs have not changed (feature_norm "
+                        "is then kept too); the heads that read other heads' outputs (pad_trm, mood_tracker, "
+                        "the ensemble) are always retrained")
     p.add_argument("--licensed-only", action="store_true",
                    help="without the sets that have no licence file (CONDA, GameTox, twitch_sentiment); use a separate --out")
     a = p.parse_args()
@@ -150,8 +151,13 @@ def main() -> None:
     F = {k: cached_features(k, sp.texts, a.cache, spec) for k, sp in splits.items()}
     ep = 3 if a.quick else 40
 
-    norm = FeatureProjector(FEATURE_DIM, HEAD_DIM).fit(torch.from_numpy(np.concatenate(
-        [F[k] for k in F if k.endswith("_train")], axis=0)), a.seed)
+    if a.reuse_heads and (a.out / "feature_norm").exists():
+        # the reused heads read this projection: a refit (randomised PCA) would shift their inputs
+        norm = SavedModule.load(a.out / "feature_norm")
+        report["feature_norm"] = {"reused_from": str(a.out / "feature_norm")}
+    else:
+        norm = FeatureProjector(FEATURE_DIM, HEAD_DIM).fit(torch.from_numpy(np.concatenate(
+            [F[k] for k in F if k.endswith("_train")], axis=0)), a.seed)
     with torch.no_grad():
         T = {k: norm(torch.from_numpy(v)) for k, v in F.items()}
     heads: dict[str, MLPHead] = {}
@@ -183,20 +189,29 @@ def main() -> None:
         heads["emotions"] = m
         report["emotions"] = {"dev_macro_f1": best}
 
-    # --- Ekman 7 on GoEmotions-Ekman and MELD together (companion.affect.ekman_conversation): the
-    # published scores mix the head with the grouped GoEmotions head (thresholds tuned on that mix),
-    # the label reads the head alone with per-class biases chosen on MELD dev.
+    # --- Ekman 7 (companion.affect.ekman_conversation): the score head on GoEmotions-Ekman alone (the
+    # published scores mix it with the grouped GoEmotions head, thresholds tuned on that mix; the PAD
+    # refiner and the mood tracker read them), and the label head on GoEmotions-Ekman and MELD together,
+    # with per-class biases chosen on MELD dev, behind ekman.label.
     with torch.no_grad():
         emo_dev = torch.sigmoid(heads["emotions"](T["goemotions_dev"]))
-    seed_all(a.seed)
-    heads["ekman"], report["ekman"] = train_ekman_head(
-        fit, T["goemotions_train"], ds.ekman(a.data, "train").y, T["meld_train"], splits["meld_train"].y[:, 0],
-        (T["goemotions_dev"], ds.ekman(a.data, "dev").y, emo_dev), (T["meld_dev"], splits["meld_dev"].y[:, 0]),
-        HEAD_DIM, min(ep, 15))
+    go_ek = (T["goemotions_train"], ds.ekman(a.data, "train").y)
+    go_ek_dev = (T["goemotions_dev"], ds.ekman(a.data, "dev").y, emo_dev)
+    if not reused("ekman"):
+        seed_all(a.seed)
+        heads["ekman"], report["ekman"] = train_ekman_head(fit, *go_ek, T["meld_train"], None, go_ek_dev, None,
+                                                           HEAD_DIM, min(ep, 15))
+    if not reused(EKMAN_LABEL_HEAD):
+        seed_all(a.seed)
+        heads[EKMAN_LABEL_HEAD], report[EKMAN_LABEL_HEAD] = train_ekman_head(
+            fit, *go_ek, T["meld_train"], splits["meld_train"].y[:, 0], go_ek_dev,
+            (T["meld_dev"], splits["meld_dev"].y[:, 0]), HEAD_DIM, min(ep, 15))
 
     # --- Sentiment (3-class): GoEmotions-derived sentiment + MELD sentiment + labelled Twitch chat
     # (weighted TWITCH_WEIGHT) + distant labels from unlabelled Twitch lines (companion.affect.
     # twitch_sentiment). Early stopping on the mean of the old dev macro-F1 and Twitch dev macro-F1.
+    # SENTIMENT_SEEDS heads (seeds a.seed, a.seed + 1, ...) averaged into one (twitch_sentiment.
+    # average_heads): the Twitch dev split is small and one head's dev score moves with its seed.
     # --licensed-only: without the Twitch parts (the set has no licence).
     go_tr = ds.goemotions_sentiment(ds.goemotions(a.data, "train"))
     go_dev = ds.goemotions_sentiment(ds.goemotions(a.data, "dev"))
@@ -216,19 +231,28 @@ def main() -> None:
     Xs, Ys = twitch_sentiment.weighted_targets(parts)
     Xsd = torch.cat([T["goemotions_dev"], T["meld_dev"]])
     ysd = np.concatenate([go_dev, splits["meld_dev"].y[:, 1]])
-    seed_all(a.seed)
-    m = MLPHead(HEAD_DIM, 3, hidden=1024, dropout=0.2, extra={"labels": ["negative", "neutral", "positive"]})
 
-    def sentiment_dev(m=m) -> float:
+    def sentiment_dev(m: nn.Module) -> float:
         old = M.macro_f1(ysd, m(Xsd).argmax(1).numpy())
         if twitch is None:
             return old
         return (old + M.macro_f1(twitch.splits["dev"].y, m(Ttw["dev"]).argmax(1).numpy())) / 2
 
-    m, best = fit(m, Xs, Ys, lambda m, x, y: twitch_sentiment.weighted_ce(m(x), y), sentiment_dev, min(ep, 15),
-                  lr=3e-4, bs=256, patience=2, desc="sentiment")
+    members, member_dev = [], []
+    for i in range(twitch_sentiment.SENTIMENT_SEEDS):
+        seed_all(a.seed + i)
+        m = MLPHead(HEAD_DIM, 3, hidden=1024, dropout=0.2)
+        m, best = fit(m, Xs, Ys, lambda m, x, y: twitch_sentiment.weighted_ce(m(x), y),
+                      lambda m=m: sentiment_dev(m), min(ep, 15), lr=3e-4, bs=256, patience=2, desc=f"sentiment_s{i}")
+        members.append(m)
+        member_dev.append(best)
+    m = twitch_sentiment.average_heads(members, extra={"labels": ["negative", "neutral", "positive"],
+                                                        "averaged_seeds": [a.seed + i for i in range(len(members))]})
+    with torch.no_grad():
+        best = sentiment_dev(m)
     heads["sentiment"] = m
-    report["sentiment"] = {"dev_score": best, "dev_macro_f1": M.macro_f1(ysd, m(Xsd).argmax(1).numpy()),
+    report["sentiment"] = {"dev_score": best, "member_dev_scores": member_dev,
+                           "dev_macro_f1": M.macro_f1(ysd, m(Xsd).argmax(1).numpy()),
                            "twitch": None if twitch is None else {
                                "dev_macro_f1": M.macro_f1(twitch.splits["dev"].y, m(Ttw["dev"]).argmax(1).numpy()),
                                "n": {k: len(v.texts) for k, v in twitch.splits.items()},
