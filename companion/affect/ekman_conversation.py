@@ -28,7 +28,8 @@ import torch
 from companion.affect import metrics as M
 from companion.affect.modules import MLPHead
 
-MELD_LABEL_WEIGHT = 4.0  # per-utterance loss weight of MELD in the label head (1, 2, 4 tried: MELD dev label F1 .565, .576, .587)
+# per-utterance loss weight of MELD in the label head (1, 2, 4 tried: MELD dev label F1 .565, .576, .587)
+MELD_LABEL_WEIGHT = 4.0
 BIAS_GRID = np.round(np.arange(-1.5, 1.51, 0.1), 2)
 
 
@@ -69,7 +70,8 @@ def train_ekman_head(fit: Callable, x_go: torch.Tensor, y_go: np.ndarray, x_meld
     if y_meld is not None:
         onehot = np.eye(y_go.shape[1], dtype=np.float32)[y_meld]
         X = torch.cat([x_go, x_meld])
-        Y = torch.cat([Y, torch.from_numpy(np.concatenate([onehot, np.full((len(onehot), 1), meld_weight, np.float32)], 1))])
+        w = np.full((len(onehot), 1), meld_weight, np.float32)
+        Y = torch.cat([Y, torch.from_numpy(np.concatenate([onehot, w], 1))])
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
     m = MLPHead(head_dim, y_go.shape[1], hidden=1024, dropout=0.2)
     xg, yg, emo_g = go_dev
@@ -93,7 +95,8 @@ def train_ekman_head(fit: Callable, x_go: torch.Tensor, y_go: np.ndarray, x_meld
         pr = go_probs()
         th = M.tune_thresholds(pr, yg)
         extra: dict = {"thresholds": th.round(3).tolist()}
-        report = {"dev_score": best, "dev_macro_f1": M.multilabel_macro_f1(pr, yg, th), "meld_weight": meld_weight if y_meld is not None else 0.0}
+        report = {"dev_score": best, "dev_macro_f1": M.multilabel_macro_f1(pr, yg, th),
+                  "meld_weight": meld_weight if y_meld is not None else 0.0}
         if meld_dev is not None and y_meld is not None:
             pm = torch.sigmoid(m(meld_dev[0])).numpy()
             bias = tune_label_bias(pm, meld_dev[1])
