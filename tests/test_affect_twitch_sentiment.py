@@ -100,3 +100,19 @@ def test_meld_through_ekman_label(model, data_dir):
     rows = meld_ekman_rows(model[1], model[0].encode(me.texts[:MELD_N]).features, me.y[:MELD_N, 0])
     # shipped: 0.600 on this slice (0.599 on the whole test split); the GoEmotions-only head: ~0.40
     assert rows["meld_ekman_label_weighted_f1"] >= 0.57
+
+
+def test_ekman_heads_score_view_without_meld_label_view_with():
+    from companion.affect.ekman_conversation import train_ekman_head
+    from companion.affect.train import fit
+
+    g = torch.Generator().manual_seed(0)
+    x_go, x_meld = torch.randn(96, 16, generator=g), torch.randn(64, 16, generator=g)
+    y_go = (torch.rand(96, 7, generator=g) > 0.7).float().numpy()
+    y_meld = np.arange(64) % 7
+    go_dev = (x_go[:32], y_go[:32], torch.rand(32, 28, generator=g))
+    score, rep = train_ekman_head(fit, x_go, y_go, x_meld, None, go_dev, None, 16, 1)
+    assert "label_bias" not in score.config["extra"] and rep["meld_weight"] == 0.0
+    label, rep = train_ekman_head(fit, x_go, y_go, x_meld, y_meld, go_dev, (x_meld[:32], y_meld[:32]), 16, 1)
+    assert len(label.config["extra"]["label_bias"]) == 7 and rep["meld_weight"] > 0
+    assert len(score.config["extra"]["thresholds"]) == 7
