@@ -157,7 +157,7 @@ def test_gametox_test_slice_toxic_f1_floor(shipped):
     texts, y = sp.texts[:300], sp.y[:300]
     p = 1 - _views(shipped, "gametox_test_slice300", texts)["gametox"][:, 0]
     t = shipped[0].heads["toxicity"].config["extra"]["gametox_toxic_threshold"]
-    assert M.f1_score(y != 0, p >= t) >= 0.74
+    assert M.f1_score(y != 0, p >= t) >= 0.80  # shipped: 0.847 (56 toxic rows)
 
 
 @needs_data
@@ -168,7 +168,7 @@ def test_conda_valid_slice_intent_floor(shipped):
     sp = ds.conda(DATA, "valid")
     texts, y = sp.texts[:300], sp.y[:300]
     pred = _views(shipped, "conda_valid_slice300", texts)["conda"].argmax(1)
-    assert M.macro_f1(y, pred) >= 0.70
+    assert M.macro_f1(y, pred) >= 0.72  # shipped: 0.759
 
 
 @needs_data
@@ -177,5 +177,5 @@ def test_chat_dev_targeted_recall_and_false_flags(shipped):
 
     heads, spec, cache = shipped
     rows = chat_set_rows(heads, "chat_dev", cache, spec)
-    assert rows["targeted_recall"] >= 0.80
+    assert rows["targeted_recall"] >= 0.90  # shipped: 0.963
     assert rows["ordinary_flagged"] <= 0.01 and rows["notices_flagged"] == 0

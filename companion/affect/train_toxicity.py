@@ -51,6 +51,7 @@ import json
 import re
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -574,6 +575,11 @@ def operating_point(m: MLPHead, norm: FeatureProjector, data: Path, cache: Path,
         dev_i = [i for i, t in enumerate(tw) if not is_system_notice(t)]
         dev_t = [tw[i] for i in dev_i]
         unl = rule_raised(head_views(m, proj(F[dev_i]), bags=bags_for(m, dev_t))["categories"], dev_t)
+        # each distinct line counted as often as it arrived in the log, as the flag-rate floor
+        # counts the lines (54% of lines repeat an earlier one)
+        seen = Counter(ds.twitch_unlabelled(data))
+        reps = np.repeat(np.arange(len(dev_t)), [seen[t] for t in dev_t])
+        unl = tuple(a[reps] for a in unl)
     th, report = choose_thresholds(raised, tgt, rule, y, unl, seed=seed)
     m.config["extra"]["flag_thresholds"] = th.to_dict()
     return report
