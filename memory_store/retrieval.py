@@ -91,6 +91,7 @@ class PriorCache:
         self.order = np.empty(0, dtype=np.int64)
         self.bound = np.empty(0)
         self.touched: set[int] = set()
+        self._by_channel: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def touch(self, rows) -> None:
         if self.t0 is not None:
@@ -106,6 +107,16 @@ class PriorCache:
         o = np.argsort(-p, kind="stable")
         self.order, self.bound, self.t0, self.key = rows[o], p[o], now, key
         self.touched = set()
+        self._by_channel = {}
+
+    def for_channel(self, table: MemoryTable, code: int) -> tuple[np.ndarray, np.ndarray]:
+        """(order, bound) restricted to one channel's rows, cached until the next refresh: a
+        channel-filtered walk over the global order would test and drop most of what it reads."""
+        hit = self._by_channel.get(code)
+        if hit is None:
+            keep = table.channel[self.order] == code
+            hit = self._by_channel[code] = (self.order[keep], self.bound[keep])
+        return hit
 
 
 def _prior(table: MemoryTable, rows: np.ndarray, now: float, cfg: MemoryConfig) -> np.ndarray:
@@ -114,10 +125,15 @@ def _prior(table: MemoryTable, rows: np.ndarray, now: float, cfg: MemoryConfig) 
 
 
 def _walk_prior(table: MemoryTable, q: np.ndarray, rows: np.ndarray, mask: np.ndarray | None,
-                k: int, now: float, cfg: MemoryConfig, prior: PriorCache) -> np.ndarray:
-    """Add to the ANN candidates ``rows`` every row that could still reach the top ``k``."""
+                k: int, now: float, cfg: MemoryConfig, prior: PriorCache,
+                channel: str | None = None) -> np.ndarray:
+    """Add to the ANN candidates ``rows`` every row that could still reach the top ``k``
+    (``channel``: the filter names one, so only that channel's rows are walked)."""
     prior.ensure(table, now, cfg)
     n = table.size
+    order, bound = prior.order, prior.bound
+    if channel is not None:
+        order, bound = prior.for_channel(table, table.channels.find(channel))
 
     def ok(r: np.ndarray) -> np.ndarray:
         r = r[r < n]
@@ -139,12 +155,12 @@ def _walk_prior(table: MemoryTable, q: np.ndarray, rows: np.ndarray, mask: np.nd
     # Blocks double (512 .. 8192 rows): under a filter most walked rows fail it, and a fixed small
     # block spent more on the per-block bookkeeping than on the cosines.
     pos, block, walked = 0, 512, 0
-    while pos < len(prior.order) and walked < cfg.prior_walk_max:
+    while pos < len(order) and walked < cfg.prior_walk_max:
         kth = np.partition(score, len(score) - k)[len(score) - k] if len(score) >= k else -np.inf
-        if kth >= rel_bound + prior.bound[pos]:
+        if kth >= rel_bound + bound[pos]:
             break
         step = min(block, cfg.prior_walk_max - walked)
-        blk = ok(prior.order[pos: pos + step])
+        blk = ok(order[pos: pos + step])
         pos += step
         walked += step
         block = min(2 * block, 8192)
@@ -184,7 +200,7 @@ def search_rows(table: MemoryTable, index: VectorIndex, q: np.ndarray, f: Filter
     else:
         rows = table.searchable_rows()
     if path == "ann" and prior is not None:
-        rows = _walk_prior(table, q, rows, mask, k, now, cfg, prior)
+        rows = _walk_prior(table, q, rows, mask, k, now, cfg, prior, f.channel if f.viewer is None else None)
     if len(rows) == 0:
         e = np.empty(0)
         return Scored(rows.astype(np.int64), e, e, e, e, path)

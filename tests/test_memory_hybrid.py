@@ -155,7 +155,8 @@ def test_unfiltered_scored_search_agrees_with_exhaustive_scoring(tmp_path):
     importance rather than cosine must still reach the top 10."""
     rng = np.random.default_rng(3)
     now = 1.75e9
-    cfg = MemoryConfig(ivf_min_vectors=4000, ivf_nlist=32, ivf_nprobe=8)
+    # exact_filter_max below a channel's 3,000 rows: the channel filter takes the ANN path too
+    cfg = MemoryConfig(ivf_min_vectors=4000, ivf_nlist=32, ivf_nprobe=8, exact_filter_max=1000)
     store = MemoryStore(tmp_path, config=cfg, clock=lambda: now)
     centers = rng.standard_normal((40, 384)).astype(np.float32)
     x = centers[rng.integers(0, 40, 6000)] + 3 * rng.standard_normal((6000, 384)).astype(np.float32)
@@ -169,7 +170,8 @@ def test_unfiltered_scored_search_agrees_with_exhaustive_scoring(tmp_path):
     assert store.stats()["index"]["type"] == "ivf_sq8"
     t = store.table
     rows = t.searchable_rows()
-    agree = []
+    agree, agree_c1 = [], []
+    in_c1 = rows[t.channel[rows] == t.channels.find("c1")]
     for qi in range(30):
         q = x[rng.integers(0, len(x))] + 0.3 * rng.standard_normal(384).astype(np.float32)
         q /= np.linalg.norm(q)
@@ -179,7 +181,11 @@ def test_unfiltered_scored_search_agrees_with_exhaustive_scoring(tmp_path):
         exact = set(t.mem_id[rows[np.argsort(-full)[:10]]].tolist())
         got = {h.id for h in store.search_vector(q, k=10, reinforce=False)}
         agree.append(len(got & exact) / 10)
-        for h in store.search_vector(q, channel="c1", k=5, reinforce=False):
-            assert h.channel == "c1"
+        hits_c1 = store.search_vector(q, channel="c1", k=10, reinforce=False)
+        assert all(h.channel == "c1" for h in hits_c1)
+        full_c1 = full[np.isin(rows, in_c1)]
+        exact_c1 = set(t.mem_id[in_c1[np.argsort(-full_c1)[:10]]].tolist())
+        agree_c1.append(len({h.id for h in hits_c1} & exact_c1) / 10)
     assert np.mean(agree) >= 0.95
+    assert np.mean(agree_c1) >= 0.95
     store.close()
