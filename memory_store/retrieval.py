@@ -151,7 +151,7 @@ def _walk_prior(table: MemoryTable, q: np.ndarray, rows: np.ndarray, mask: np.nd
     rel = _cosine(table, cand, q).astype(np.float64)
     score = cfg.w_relevance * rel + _prior(table, cand, now, cfg)
     # Rows outside the ANN list have a cosine at most the list's lowest (up to ANN error).
-    rel_bound = cfg.w_relevance * float(_cosine(table, rows, q).min()) if len(rows) else 1.0
+    rel_bound = cfg.w_relevance * float(rel[: len(rows)].min()) if len(rows) else 1.0
     # Blocks double (512 .. 8192 rows): under a filter most walked rows fail it, and a fixed small
     # block spent more on the per-block bookkeeping than on the cosines.
     pos, block, walked = 0, 512, 0
@@ -168,6 +168,11 @@ def _walk_prior(table: MemoryTable, q: np.ndarray, rows: np.ndarray, mask: np.nd
             s = cfg.w_relevance * _cosine(table, blk, q).astype(np.float64) + _prior(table, blk, now, cfg)
             cand = np.concatenate([cand, blk])
             score = np.concatenate([score, s])
+    # Only the best few can make the top k: a row appears at most three times (ANN list, touched,
+    # one block), always with the same score, so the top 4k entries hold k distinct rows. Handing
+    # back every walked row made the caller gather and score tens of thousands of vectors again.
+    if len(cand) > 4 * k:
+        cand = cand[np.argpartition(-score, 4 * k - 1)[: 4 * k]]
     return np.unique(cand)
 
 
