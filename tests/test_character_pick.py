@@ -141,10 +141,11 @@ def test_spam_near_duplicates_skipped(ch, clock):
 
 def test_copypasta_detector():
     sp = SpamTracker(copypasta_count=3)
-    assert not sp.check("a", "pog pog pog", 0).spam
-    assert not sp.check("b", "pog pog pog", 1).spam
-    assert sp.check("c", "pog pog pog", 2).spam
-    assert not sp.check("d", "something else", 3).spam
+    pasta = "pog pog pog this streamer is the best pog pog pog"
+    assert not sp.check("a", pasta, 0).spam
+    assert not sp.check("b", pasta, 1).spam
+    assert sp.check("c", pasta, 2).spam
+    assert not sp.check("d", "something else entirely", 3).spam
 
 
 def test_already_answered_not_picked_again(ch, clock):

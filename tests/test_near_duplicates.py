@@ -82,13 +82,25 @@ def test_long_copypasta_wave_with_variations_is_one_cluster():
 
 def test_spam_tracker_copypasta_and_self_repeat():
     sp = SpamTracker(copypasta_count=3)
-    assert not sp.check("a", "pog pog pog", 0).spam
-    assert not sp.check("b", "pog pog pog", 1).spam
-    v = sp.check("c", "pog pog pog", 2)
+    line = "AIKO SAID THE BOSS WAS EASY AIKO SAID THE BOSS WAS EASY"
+    assert not sp.check("a", line, 0).spam
+    assert not sp.check("b", line + "!", 1).spam
+    v = sp.check("c", line, 2)
     assert v.spam and v.reason.startswith("copypasta: 3 viewers")
-    assert not sp.check("d", "something else", 3).spam
-    again = sp.check("d", "something else!", 4)
+    assert not sp.check("d", "what game are we playing next stream?", 3).spam
+    again = sp.check("d", "what game are we playing next stream??", 4)
     assert again.spam and again.repeats == 1 and "same viewer" in again.reason
+
+
+def test_emote_waves_and_short_reactions_are_not_spam():
+    """Many viewers sending "LUL" is a wave, and one viewer typing "Kappa" twice is chat; only a
+    flood of one short line by one viewer is spam, and it escalates from a first offence."""
+    sp = SpamTracker(copypasta_count=3)
+    assert not any(sp.check(f"v{i}", "LUL", float(i)).spam for i in range(12))
+    assert not sp.check("v0", "LUL", 13.0).spam
+    verdicts = [sp.check("flooder", "Kappa", 20.0 + i) for i in range(7)]
+    assert [v.spam for v in verdicts] == [False] * 4 + [True] * 3
+    assert [v.repeats for v in verdicts[4:]] == [1, 2, 3]
 
 
 def test_analytics_spam_wave_alert_uses_the_detector():
