@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterable, Awaitable, Callable, Protocol
 
 from companion.allocator import trim
+from companion.gc_freeze import freeze_startup, freeze_survivors
 from companion.messages import ChatMessage
 from companion.records import AnalysisRecord
 from pipelines.batcher import END, MicroBatcher
@@ -288,6 +289,7 @@ class Runtime:
                 # batches (companion/allocator.py: why RSS otherwise climbs).
                 last_trim = time.monotonic()
                 await loop.run_in_executor(self._executor, trim)
+                freeze_survivors()  # companion/gc_freeze.py: full GC passes stalled the loop
         await out.put(END)
 
     async def _analyze(self, loop: asyncio.AbstractEventLoop, items: list[ChatMessage],
@@ -418,6 +420,7 @@ class Runtime:
         started = time.perf_counter()
         for stage in self.stages:
             await stage.start()
+        freeze_startup()
         workers = [asyncio.create_task(self._analyze_worker(), name="analyze")]
         workers += [asyncio.create_task(self._stage_worker(i), name=f"stage:{s.name}")
                     for i, s in enumerate(self.stages)]
