@@ -48,7 +48,7 @@ class MemoryConfig:
     ivf_nprobe: int = 32
     candidates: int = 100  # ANN candidates re-ranked with the full score (at least 10 * k)
     exact_filter_max: int = 5_000  # filters matching fewer rows than this are searched exactly
-    prior_walk_max: int = 32_768  # most rows the ANN path adds for their recency/importance
+    prior_walk_max: int = 16_384  # most rows the ANN path adds for their recency/importance
 
     # Hybrid retrieval (text queries): weighted reciprocal-rank fusion of the dense (full score),
     # lexical (BM25) and graph (entities/people named in the query, and the asker) lists.
