@@ -23,16 +23,6 @@ needs_artifacts = pytest.mark.skipif(not (ARTIFACTS / "modules.json").exists(), 
 MELD_N = 600
 
 
-@pytest.fixture(scope="module")
-def model():
-    torch.set_num_threads(2)
-    from companion.affect.encoder import SharedEncoder
-    from companion.affect.heads import AffectHeads
-    from companion.affect.lora import artifact_adapter
-
-    return SharedEncoder(precision="bf16", adapter=artifact_adapter(ARTIFACTS)), AffectHeads.load(ARTIFACTS)
-
-
 def test_average_heads_logits_are_the_mean():
     from companion.affect.twitch_sentiment import average_heads
 
@@ -75,15 +65,15 @@ def test_label_reads_the_conversation_head():
 
 
 @needs_artifacts
-def test_twitch_test_split_macro_f1(model, data_dir, tmp_path):
+def test_twitch_test_split_macro_f1(affect_model, data_dir, tmp_path):
     from companion.affect.features_cache import EncoderSpec
     from companion.affect.lora import artifact_adapter
     from companion.affect.sentiment_eval import twitch_rows
 
     if not (data_dir / "twitch_sentiment" / "labels.csv").exists():
         pytest.skip("Twitch-Sentiment data not present")
-    spec = EncoderSpec(artifact_adapter(ARTIFACTS), "bf16", _encoder=model[0])
-    rows = twitch_rows(model[1], data_dir, ARTIFACTS, tmp_path, spec)
+    spec = EncoderSpec(artifact_adapter(ARTIFACTS), "bf16", _encoder=affect_model[0])
+    rows = twitch_rows(affect_model[1], data_dir, ARTIFACTS, tmp_path, spec)
     assert rows["twitch_sentiment_test_n"] >= 190
     # shipped: 0.723 (ensemble), 0.676 (head alone); the stop-11 artifacts scored 0.618 / 0.492
     assert rows["twitch_sentiment_test_macro_f1"] >= 0.70
@@ -93,11 +83,11 @@ def test_twitch_test_split_macro_f1(model, data_dir, tmp_path):
 
 
 @needs_artifacts
-def test_meld_through_ekman_label(model, data_dir):
+def test_meld_through_ekman_label(affect_model, data_dir):
     from companion.affect.sentiment_eval import meld_ekman_rows
 
     me = ds.meld(data_dir, "test")
-    rows = meld_ekman_rows(model[1], model[0].encode(me.texts[:MELD_N]).features, me.y[:MELD_N, 0])
+    rows = meld_ekman_rows(affect_model[1], affect_model[0].encode(me.texts[:MELD_N]).features, me.y[:MELD_N, 0])
     # shipped: 0.600 on this slice (0.599 on the whole test split); the GoEmotions-only head: ~0.40
     assert rows["meld_ekman_label_weighted_f1"] >= 0.57
 
