@@ -117,14 +117,17 @@ async def _dashboard_client(url: str, stop: asyncio.Event) -> int:
     return got
 
 
-async def soak(minutes: float, rate: float, data_dir: Path, threads: int) -> dict[str, Any]:
-    """Run the soak and return its figures."""
+async def soak(minutes: float, rate: float, data_dir: Path, threads: int,
+               without: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Run the soak and return its figures. ``without``: stages left out (memory, analytics,
+    character), to attribute latency or RSS growth to one of them."""
     import torch
 
     from companion.engine import Engine, EngineConfig
 
     torch.set_num_threads(threads)
-    config = EngineConfig(data_dir=data_dir, port=0, dashboard=True)
+    config = EngineConfig(data_dir=data_dir, port=0, dashboard=True, memory="memory" not in without,
+                          analytics="analytics" not in without, character="character" not in without)
     engine = await Engine.open(config)
     seconds = minutes * 60.0
     source = PacedChat(rate, seconds)
@@ -166,6 +169,7 @@ async def soak(minutes: float, rate: float, data_dir: Path, threads: int) -> dic
     growth = (max(rss[-3:]) - base) / base * 100 if rss and base else None
     return {
         "minutes": minutes, "rate": rate, "offered": source.sent, "torch_threads": threads,
+        "without": sorted(without),
         "malloc_tuned": os.environ.get("COMPANION_MALLOC_TUNE", "1") != "0",
         "summary": summary.to_dict(),
         "p50_ms": _r(hist.percentile(50)), "p99_ms": _r(hist.percentile(99)),
@@ -192,17 +196,22 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--data-dir", type=Path, default=None, help="default: a fresh temporary dir")
     p.add_argument("--no-malloc-tune", action="store_true",
                    help="leave glibc malloc untuned (A/B of companion/allocator.py)")
+    p.add_argument("--without", default="", help="comma-separated stages to leave out: memory, analytics, character")
     args = p.parse_args(argv)
     if args.no_malloc_tune:
         os.environ["COMPANION_MALLOC_TUNE"] = "0"
     import logging
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    without = frozenset(w for w in args.without.split(",") if w)
+    unknown = without - {"memory", "analytics", "character"}
+    if unknown:
+        p.error(f"--without: unknown stages {sorted(unknown)}")
     if args.data_dir is not None:
-        out = asyncio.run(soak(args.minutes, args.rate, args.data_dir, args.threads))
+        out = asyncio.run(soak(args.minutes, args.rate, args.data_dir, args.threads, without))
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            out = asyncio.run(soak(args.minutes, args.rate, Path(tmp), args.threads))
+            out = asyncio.run(soak(args.minutes, args.rate, Path(tmp), args.threads, without))
     print(json.dumps(out))
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,15 @@ class Client:
             delta, self.pending = self.pending, None
             if delta is None:
                 continue
-            await self.ws.send_str(json.dumps(delta, default=str))
+            # Serialised off the loop: a full state push is large.
+            text = await asyncio.to_thread(_dumps, delta)
+            await self.ws.send_str(text)
             self.sent += 1
+
+
+def _dumps(obj: Any) -> str:
+    """Standard JSON for the browser (non-finite floats become null), numpy included."""
+    return orjson.dumps(obj, default=str, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
 
 
 class LiveFeed:
@@ -195,25 +202,36 @@ class LiveFeed:
                 "mood": self._mood_now(refresh=True), "analytics": self._analytics(full=True), "state": self._state(),
                 "full": True}
 
-    def build_delta(self) -> dict[str, Any]:
+    def _take_new(self) -> tuple[dict[str, list], bool]:
+        """What arrived since the last push, and whether the mood changed; both reset. On the loop,
+        where the publish path appends, so nothing lands between the read and the reset."""
+        new, self._new = self._new, {"records": [], "alerts": [], "recommendations": []}
+        changed, self._mood_changed = self._mood_changed, False
+        return new, changed
+
+    def build_delta(self, new: dict[str, list] | None = None, mood_changed: bool | None = None) -> dict[str, Any]:
+        """The next push: ``new`` items (default: taken now) plus analytics, mood and, every
+        ``FULL_ANALYTICS_EVERY`` pushes, the full state."""
+        if new is None:
+            new, mood_changed = self._take_new()
         self.seq += 1
         full = self.seq % FULL_ANALYTICS_EVERY == 0
-        delta = {"type": "delta", "ts": time.time(), "seq": self.seq, "records": self._new["records"],
-                 "alerts": self._new["alerts"], "recommendations": self._new["recommendations"],
-                 "mood": self._mood_now(refresh=full) if self._mood_changed or full else None,
-                 "analytics": self._analytics(full), "full": full, "state": self._state() if full else None}
-        self._new = {"records": [], "alerts": [], "recommendations": []}
-        self._mood_changed = False
-        return delta
+        return {"type": "delta", "ts": time.time(), "seq": self.seq, "records": new["records"],
+                "alerts": new["alerts"], "recommendations": new["recommendations"],
+                "mood": self._mood_now(refresh=full) if mood_changed or full else None,
+                "analytics": self._analytics(full), "full": full, "state": self._state() if full else None}
 
     async def _ticker(self) -> None:
         while True:
             await asyncio.sleep(self.interval_s)
             if not self.clients:
-                self._new = {"records": [], "alerts": [], "recommendations": []}
+                self._take_new()
                 continue
+            new, mood_changed = self._take_new()
             try:
-                delta = self.build_delta()
+                # Off the loop: the analytics snapshot and the state grow with the chat, and the
+                # loop must keep answering (webhook, API, the loop-lag probe) meanwhile.
+                delta = await asyncio.to_thread(self.build_delta, new, mood_changed)
             except Exception:
                 log.exception("building the dashboard delta failed")
                 continue

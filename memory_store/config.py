@@ -94,3 +94,9 @@ class MemoryConfig:
 
     # Do not memorise text the analyser flagged as toxic (the profile still counts the message).
     skip_toxic: bool = True
+
+    # A message the pipeline degraded under load is stored at once but embedded later
+    # (:meth:`MemoryStore.backfill_vectors`, up to ``backfill_batch`` per calm batch): degrading
+    # then sheds the encoder pass on the memory path too, not only in the analyser.
+    defer_degraded_vectors: bool = True
+    backfill_batch: int = 64

@@ -20,7 +20,9 @@ class RememberStage:
 
     A failed batch raises: the store has rolled its RAM state back to what LMDB holds, and the
     runtime retries the batch one message at a time, so one bad message costs only its own
-    memory. The store statistics are refreshed here, off the loop, for ``Engine.state()``."""
+    memory. The store statistics are refreshed here, off the loop, for ``Engine.state()``.
+    After a batch that was not degraded, memories stored without a vector under load are
+    embedded (:meth:`MemoryStore.backfill_vectors`)."""
 
     name = "remember"
 
@@ -35,7 +37,7 @@ class RememberStage:
 
     async def process(self, events: list[Event]) -> None:
         try:
-            await asyncio.to_thread(self.store.remember, events)
+            await asyncio.to_thread(self._remember, events)
         except Exception:
             self.errors += 1
             raise
@@ -43,6 +45,13 @@ class RememberStage:
             if time.monotonic() - self._stats_at >= STATS_EVERY_S:
                 self._stats_at = time.monotonic()
                 await asyncio.to_thread(self.store.stats)
+
+    def _remember(self, events: list[Event]) -> None:
+        self.store.remember(events)
+        # A batch that went deep means the pipeline has caught up: embed some of what was
+        # stored without a vector while it was degraded.
+        if self.store.vector_backlog and not any(e.record.degraded for e in events):
+            self.store.backfill_vectors()
 
     async def stop(self) -> None:
         await asyncio.to_thread(self.store.close_episodes)

@@ -84,6 +84,8 @@ class MemoryStore:
         self._profiles: LruDict[str, ViewerProfile] = LruDict(PROFILE_CACHE)
         self._logins: LruDict[tuple[str, str], str] = LruDict(LOGIN_CACHE)
         self._dirty_recall: set[int] = set()
+        # Memories stored without a vector (degraded under load), oldest first; see backfill_vectors.
+        self._vector_backlog: deque[int] = deque()
         self._closed = False
         self._stats_snapshot: dict[str, Any] | None = None
         self._open()
@@ -146,6 +148,7 @@ class MemoryStore:
         self._maybe_train()
         for rec in sorted((r for r in recs.values() if r.tier == "short_term"), key=lambda r: r.id):
             self._short.setdefault(rec.channel, deque()).append(rec.id)
+        self._vector_backlog.extend(sorted(m for m, r in recs.items() if not r.has_vec and r.text))
         for p in self.db.iter_profiles():
             self._logins[(p.platform, p.user.lower())] = p.viewer_id
             self._platforms.add(p.platform)
@@ -201,6 +204,7 @@ class MemoryStore:
             accessed: list[int] = []
             repeats: list[tuple[Repeat, Any]] = []  # near-duplicates merged into a memory
             unpin: list[int] = []  # fact memories a correction replaces
+            deferred: set[int] = set()  # new memories whose vector backfill_vectors computes
             for ev in events:
                 msg, rec = ev.message, ev.record
                 text = (msg.text or "").strip()
@@ -260,10 +264,12 @@ class MemoryStore:
                     prof.fact_ids.update({k: mem_id for k in facts})
                     vecs.append(self._checked_vector(emb, msg.id))
                     owners.append(rec)
+                    if emb is None and self._deferred(ev):
+                        deferred.add(mem_id)
                 closed_eps += self.episode_tracker.observe(
                     msg.channel, float(msg.ts), viewer, msg.user, text if storable else "",
                     importance, sentiment, msg.kind.value, msg.bits, topics, mem_id)
-            self._fill_missing_vectors(new, vecs)
+            self._fill_missing_vectors(new, vecs, deferred)
             episodes = [self._episode_memory(ep, reason, now) for ep, reason in closed_eps]
             for ep, erec, evec in episodes:
                 new.append(erec)
@@ -294,8 +300,66 @@ class MemoryStore:
                 owner.memory.tier = r.tier
             for r in new:
                 self._graph_observe(r)
+            self._vector_backlog.extend(r.id for r in new if r.id in deferred and not r.has_vec)
             self.graph.last_id = self._next_id - 1
             self._maybe_maintain(now)
+
+    @property
+    def vector_backlog(self) -> int:
+        """Memories waiting for a vector (stored while the pipeline was degraded)."""
+        return len(self._vector_backlog)
+
+    def backfill_vectors(self, max_n: int | None = None) -> int:
+        """Embed up to ``max_n`` (default ``cfg.backfill_batch``) memories stored without a vector,
+        oldest first, and add them to the vector index. The encoder runs outside the store's
+        lock. Until then such a memory is found by its words (BM25) and the graph. Returns how
+        many got a vector; an encoder failure leaves them queued."""
+        if self.embed is None:
+            return 0
+        n = self.cfg.backfill_batch if max_n is None else max_n
+        with self._lock:
+            ids: list[int] = []
+            while self._vector_backlog and len(ids) < n:
+                mid = self._vector_backlog.popleft()
+                row = self.table.row_of.get(mid)
+                if row is not None and not self.table.has_vec[row]:
+                    ids.append(mid)
+            recs = [r for r in self.db.get_memories(ids) if r is not None and r.text]
+        if not recs:
+            return 0
+        try:
+            mat = np.asarray(self.embed([r.text for r in recs]), dtype=np.float32)
+        except Exception:  # noqa: BLE001 - keep them for the next calm batch
+            log.exception("memory: backfilling %d vectors failed", len(recs))
+            with self._lock:
+                self._vector_backlog.extendleft(reversed([r.id for r in recs]))
+            return 0
+        done = 0
+        with self._lock:
+            fresh = self.db.get_memories([r.id for r in recs])  # edits or deletes may have happened
+            todo = []
+            for rec, vec in zip(fresh, mat):
+                row = self.table.row_of.get(rec.id) if rec is not None else None
+                if row is None or self.table.has_vec[row] or not np.all(np.isfinite(vec)):
+                    continue
+                self._sync_from_table(rec)
+                rec.has_vec = True
+                todo.append((rec, row, vec))
+            if not todo:
+                return 0
+            with self.db.begin() as txn:
+                for rec, _, vec in todo:
+                    self.db.put_memory(txn, rec, vec)
+            rows = np.array([row for _, row, _ in todo], dtype=np.int64)
+            vecs = np.stack([vec for _, _, vec in todo])
+            self.table.vectors[rows] = vecs
+            self.table.has_vec[rows] = True
+            self.index.add(rows, vecs)
+            self.prior.touch(rows)
+            self.dense_prior.touch(rows)
+            done = len(todo)
+            self._maybe_train()
+        return done
 
     # ------------------------------------------------------------------ merging and facts
     def _repeat_of(self, viewer: str, text: str, ev, emb: np.ndarray | None, topics: list[str],
@@ -396,21 +460,28 @@ class MemoryStore:
         return p
 
     def _embed_unlocked(self, events: list) -> dict[int, np.ndarray]:
-        """Vectors for the events the analyser did not embed (degraded), keyed by ``id(event)``,
-        computed before the store's lock is taken: readers (search, profiles, stats) must not
+        """Vectors for the events the analyser did not embed (degraded), keyed by ``id(event)`` and
+        set on ``event.embedding``, computed before the store's lock is taken: readers (search, profiles, stats) must not
         wait on the encoder. A failure leaves them to :meth:`_fill_missing_vectors`."""
         todo = [ev for ev in events if ev.embedding is None and (ev.message.text or "").strip()
-                and ev.message.kind is not MessageKind.SYSTEM]
+                and ev.message.kind is not MessageKind.SYSTEM and not self._deferred(ev)]
         if not todo or self.embed is None:
             return {}
         try:
             out = np.asarray(self.embed([ev.message.text.strip() for ev in todo]), dtype=np.float32)
         except Exception:  # noqa: BLE001 - retried under the lock, where a failure is logged
             return {}
+        for j, ev in enumerate(todo):
+            # Later stages (the character's recall and novelty) reuse it instead of re-encoding.
+            ev.embedding = out[j]
         return {id(ev): out[j] for j, ev in enumerate(todo)}
 
-    def _fill_missing_vectors(self, recs: list[MemoryRecord], vecs: list) -> None:
-        missing = [i for i, v in enumerate(vecs) if v is None]
+    def _deferred(self, ev) -> bool:
+        """Whether this event's vector waits for :meth:`backfill_vectors` (it was degraded)."""
+        return self.cfg.defer_degraded_vectors and bool(getattr(ev.record, "degraded", False))
+
+    def _fill_missing_vectors(self, recs: list[MemoryRecord], vecs: list, deferred: set[int] = frozenset()) -> None:
+        missing = [i for i, v in enumerate(vecs) if v is None and recs[i].id not in deferred]
         if missing and self.embed is not None:
             try:
                 out = np.asarray(self.embed([recs[i].text for i in missing]), dtype=np.float32)

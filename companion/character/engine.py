@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 MAX_VIEWERS = 20000
+
+
+def _degraded(c: Candidate) -> bool:
+    return bool(c.record is not None and getattr(c.record, "degraded", False))
 MAX_ANSWERED = 5000
 RECENT_PER_CHANNEL = 50
 SAVE_EVERY_S = 30.0
@@ -450,7 +454,9 @@ class CharacterEngine:
         if not any(c.message.id in new_ids for c, _ in picks) and not mods:
             return None  # nothing new worth a recommendation
         memories = []
-        if picks:
+        # Under load (a degraded message has no embedding) the recommendation goes without
+        # memories rather than paying an encoder pass here.
+        if picks and (picks[0][0].embedding is not None or not _degraded(picks[0][0])):
             top = picks[0][0].message
             memories = recall(self.memory, top.text, top.viewer_key, cfg.memories_k, exclude_text=top.text,
                               exclude_id=top.id, vector=picks[0][0].embedding, floor=cfg.memory_relevance_floor,

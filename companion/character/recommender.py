@@ -70,10 +70,17 @@ def recall(memory: Any, query: str, viewer: str | None, k: int, exclude_text: st
         return []
     out: list[MemoryMention] = []
     seen: set[str] = set()
+    q = without_name(query, name)
+    embed = getattr(memory, "embed", None)
+    if vector is None and callable(embed):
+        try:  # once, for both searches below
+            vector = embed([q])[0]
+        except Exception as exc:  # noqa: BLE001 - the store then embeds (or fails) on its own
+            log.debug("query embedding failed: %s", exc)
     reuse = {"vector": vector} if vector is not None else {}
     for who in ([viewer, None] if viewer else [None]):
         try:
-            hits = memory.search(without_name(query, name), viewer=who, k=k + 1, reinforce=False, **reuse)
+            hits = memory.search(q, viewer=who, k=k + 1, reinforce=False, **reuse)
         except Exception as exc:  # noqa: BLE001 - the store is another component; degrade, don't crash
             log.debug("memory search failed: %s", exc)
             continue
