@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import AsyncIterable
 
 from companion.engine import ConfigError, Engine, EngineConfig, overload_from_name
-from pipelines.runtime import RuntimeConfig
+from pipelines.runtime import DEFAULT_BATCH_DEADLINE_MS, RuntimeConfig
 
 DEMO_CHAT = Path(__file__).parent / "demo" / "demo_chat.jsonl"
 log = logging.getLogger("companion")
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overload", choices=["auto", "block", "degrade"], default="auto",
                    help="what to do when analysis falls behind (see docs/OVERLOAD.md)")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--batch-deadline-ms", type=float, default=10.0)
+    p.add_argument("--batch-deadline-ms", type=float, default=DEFAULT_BATCH_DEADLINE_MS)
     p.add_argument("--queue-size", type=int, default=4096)
     p.add_argument("--lexicon-only", action="store_true",
                    help="skip the neural models (fast, every record degraded)")

@@ -85,14 +85,13 @@ class Client:
             delta, self.pending = self.pending, None
             if delta is None:
                 continue
-            # Serialised off the loop: a full state push is large.
-            text = await asyncio.to_thread(_dumps, delta)
-            await self.ws.send_str(text)
+            await self.ws.send_str(_dumps(delta))
             self.sent += 1
 
 
 def _dumps(obj: Any) -> str:
-    """Standard JSON for the browser (non-finite floats become null), numpy included."""
+    """Standard JSON for the browser (non-finite floats become null), numpy included; orjson
+    because a full state push is large and this runs on the loop."""
     return orjson.dumps(obj, default=str, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
 
 
@@ -203,17 +202,15 @@ class LiveFeed:
                 "full": True}
 
     def _take_new(self) -> tuple[dict[str, list], bool]:
-        """What arrived since the last push, and whether the mood changed; both reset. On the loop,
-        where the publish path appends, so nothing lands between the read and the reset."""
+        """What arrived since the last push, and whether the mood changed; both reset."""
         new, self._new = self._new, {"records": [], "alerts": [], "recommendations": []}
         changed, self._mood_changed = self._mood_changed, False
         return new, changed
 
-    def build_delta(self, new: dict[str, list] | None = None, mood_changed: bool | None = None) -> dict[str, Any]:
-        """The next push: ``new`` items (default: taken now) plus analytics, mood and, every
-        ``FULL_ANALYTICS_EVERY`` pushes, the full state."""
-        if new is None:
-            new, mood_changed = self._take_new()
+    def build_delta(self) -> dict[str, Any]:
+        """The next push: what arrived since the last one plus analytics, the mood when it
+        changed and, every ``FULL_ANALYTICS_EVERY`` pushes, the full state."""
+        new, mood_changed = self._take_new()
         self.seq += 1
         full = self.seq % FULL_ANALYTICS_EVERY == 0
         return {"type": "delta", "ts": time.time(), "seq": self.seq, "records": new["records"],
@@ -227,11 +224,8 @@ class LiveFeed:
             if not self.clients:
                 self._take_new()
                 continue
-            new, mood_changed = self._take_new()
             try:
-                # Off the loop: the analytics snapshot and the state grow with the chat, and the
-                # loop must keep answering (webhook, API, the loop-lag probe) meanwhile.
-                delta = await asyncio.to_thread(self.build_delta, new, mood_changed)
+                delta = self.build_delta()
             except Exception:
                 log.exception("building the dashboard delta failed")
                 continue

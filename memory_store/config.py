@@ -99,4 +99,4 @@ class MemoryConfig:
     # (:meth:`MemoryStore.backfill_vectors`, up to ``backfill_batch`` per calm batch): degrading
     # then sheds the encoder pass on the memory path too, not only in the analyser.
     defer_degraded_vectors: bool = True
-    backfill_batch: int = 64
+    backfill_batch: int = 32

@@ -116,6 +116,16 @@ class RecordDB:
             raw = txn.get(viewer_id.encode(), db=self.profile)
         return ViewerProfile.from_json(raw) if raw is not None else None
 
+    def get_profiles(self, viewer_ids: list[str]) -> dict[str, ViewerProfile]:
+        """The stored profiles among ``viewer_ids``, in one read transaction."""
+        out: dict[str, ViewerProfile] = {}
+        with self.env.begin() as txn:
+            for v in viewer_ids:
+                raw = txn.get(v.encode(), db=self.profile)
+                if raw is not None:
+                    out[v] = ViewerProfile.from_json(raw)
+        return out
+
     def iter_profiles(self) -> Iterator[ViewerProfile]:
         with self.env.begin() as txn:
             for _, raw in txn.cursor(db=self.profile):

@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 
 # How stale the store statistics behind /api/state may get while messages flow.
 STATS_EVERY_S = 1.0
+# Backfill only after a batch younger than this (well under the overload policy's 250 ms).
+BACKFILL_MAX_AGE_MS = 100.0
 
 
 class RememberStage:
@@ -48,9 +50,10 @@ class RememberStage:
 
     def _remember(self, events: list[Event]) -> None:
         self.store.remember(events)
-        # A batch that went deep means the pipeline has caught up: embed some of what was
-        # stored without a vector while it was degraded.
-        if self.store.vector_backlog and not any(e.record.degraded for e in events):
+        # Spare time only: a batch that went deep and is still young means the pipeline has
+        # caught up, so embed some of what was stored without a vector while it was degraded.
+        if (self.store.vector_backlog and events and not any(e.record.degraded for e in events)
+                and (time.perf_counter() - min(e.message.received_at for e in events)) * 1000 < BACKFILL_MAX_AGE_MS):
             self.store.backfill_vectors()
 
     async def stop(self) -> None:

@@ -205,6 +205,7 @@ class MemoryStore:
             repeats: list[tuple[Repeat, Any]] = []  # near-duplicates merged into a memory
             unpin: list[int] = []  # fact memories a correction replaces
             deferred: set[int] = set()  # new memories whose vector backfill_vectors computes
+            absent = self._prefetch_profiles(events)
             for ev in events:
                 msg, rec = ev.message, ev.record
                 text = (msg.text or "").strip()
@@ -215,7 +216,7 @@ class MemoryStore:
                 topics = self.keywords.topics(text) if msg.kind is MessageKind.MESSAGE else []
                 entities = self.keywords.entities(text) if text else []
                 talks = self._interaction_targets(msg, text)
-                prof = self._profile(viewer, msg.user, msg.platform)
+                prof = self._profile(viewer, msg.user, msg.platform, absent)
                 observe_profile(prof, msg.ts, msg.channel, sentiment, toxic, topics, msg.bits,
                                 msg.kind in (MessageKind.SUB, MessageKind.RESUB))
                 dirty_profiles[viewer] = prof
@@ -449,11 +450,22 @@ class MemoryStore:
                 out.append(key)
         return out
 
-    def _profile(self, viewer: str, user: str = "", platform: str = "") -> ViewerProfile:
+    def _prefetch_profiles(self, events: list) -> set[str]:
+        """Load the batch's uncached profiles in one read; returns the viewers LMDB has none for."""
+        want = sorted(v for v in {ev.message.viewer_key for ev in events} if v not in self._profiles)
+        if not want:
+            return set()
+        found = self.db.get_profiles(want)
+        for viewer, prof in found.items():
+            self._profiles[viewer] = prof
+        return set(want) - found.keys()
+
+    def _profile(self, viewer: str, user: str = "", platform: str = "",
+                 absent: set[str] | frozenset = frozenset()) -> ViewerProfile:
         p = self._profiles.get(viewer)
         if p is None:
-            p = self.db.get_profile(viewer) or ViewerProfile(viewer_id=viewer, user=user,
-                                                             platform=platform)
+            stored = None if viewer in absent else self.db.get_profile(viewer)
+            p = stored or ViewerProfile(viewer_id=viewer, user=user, platform=platform)
             self._profiles[viewer] = p
         if user:
             p.user = user

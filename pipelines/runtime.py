@@ -54,12 +54,18 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
+# How long a micro-batch waits for more messages after its first. A model call costs ~12 ms of
+# fixed weight reads on 2 cores whatever its size (1 message: 12.9 ms each; 4: 4.3 ms each), so at
+# live rates a short wait that doubles the batch buys back more time than it adds.
+DEFAULT_BATCH_DEADLINE_MS = 25.0
+
+
 @dataclass(slots=True)
 class RuntimeConfig:
     # The most messages in flight anywhere in the pipeline (``--queue-size``).
     ingest_capacity: int = 4096
     batch_size: int = 64
-    batch_deadline_ms: float = 10.0
+    batch_deadline_ms: float = DEFAULT_BATCH_DEADLINE_MS
     overload: OverloadPolicy = field(default_factory=OverloadPolicy)
 
 

@@ -441,7 +441,7 @@ class CharacterEngine:
         while pool and now - pool[0].seen_at > pcfg.window_s:
             pool.popleft()
         scored, skipped = [], []
-        answered = set(self._answered)
+        answered = self._answered  # an OrderedDict: membership without a copy per batch
         for c in pool:
             why = skip_reason(c, pcfg, cfg.name, answered)
             if why:
@@ -491,20 +491,24 @@ class CharacterEngine:
                     recs.append(rec)
             return recs
 
+    def _batch_and_mood(self, events: list) -> tuple[list[Recommendation], dict[str, Any]]:
+        # The mood is computed here, in the worker thread, so the loop never takes the lock.
+        return self.process_batch(events), self.mood_state()
+
     async def process(self, events: list) -> list[Recommendation]:
         """Stage entry point: process a batch off the loop when memory lookups may block, then
         deliver recommendations (bus, async iterators, callbacks) and run allowed moderation."""
         if not events:
             return []
         if self.memory is not None:
-            recs = await asyncio.to_thread(self.process_batch, events)
+            recs, mood = await asyncio.to_thread(self._batch_and_mood, events)
         else:
-            recs = self.process_batch(events)
+            recs, mood = self._batch_and_mood(events)
         for rec in recs:
             if self.moderate and self.moderation_executor is not None:
                 await self._execute_moderation(rec)
             await self._deliver(rec)
-        self._publish("mood", self.mood_state())
+        self._publish("mood", mood)
         if self.clock() - self._last_save >= SAVE_EVERY_S:
             await asyncio.to_thread(self.save)
         return recs

@@ -25,10 +25,11 @@ answered, from the character itself, or system notices.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Container
 
 from companion.character.config import PickConfig
 from companion.character.stimulus import bits_strength
@@ -78,9 +79,10 @@ def addresses(message: ChatMessage, name: str) -> str | None:
     return None
 
 
-def _trigrams(text: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _trigrams(text: str) -> frozenset[str]:
     t = f"  {text.lower()}  "
-    return {t[i:i + 3] for i in range(len(t) - 2)}
+    return frozenset(t[i:i + 3] for i in range(len(t) - 2))
 
 
 def novelty(text: str, recent: list[str], embedding: Any = None, recent_emb: list[Any] | None = None) -> float:
@@ -126,9 +128,12 @@ class Candidate:
     spam_reason: str = ""
     injection: bool = False
     embedding: Any = None  # the analyser's L2-normalised vector, when there is one
+    # score_candidate's time-independent reasons, computed once: a candidate stays in the pool
+    # for the whole pick window and is rescored on every batch (key: the config and name used).
+    static_reasons: tuple | None = None
 
 
-def skip_reason(c: Candidate, cfg: PickConfig, name: str, answered: set[str]) -> str | None:
+def skip_reason(c: Candidate, cfg: PickConfig, name: str, answered: Container[str]) -> str | None:
     """Why a candidate must not be picked, or None."""
     m, r = c.message, c.record
     if m.id in answered:
@@ -149,6 +154,21 @@ def skip_reason(c: Candidate, cfg: PickConfig, name: str, answered: set[str]) ->
 
 def score_candidate(c: Candidate, cfg: PickConfig, name: str, now: float) -> MessagePick:
     """The additive pick score with one :class:`PickReason` per non-zero term."""
+    w, m = cfg.weights, c.message
+    key = (id(cfg), name)
+    if c.static_reasons is None or c.static_reasons[0] != key:
+        c.static_reasons = (key, _static_reasons(c, cfg, name))
+    reasons = list(c.static_reasons[1])
+    age = max(0.0, now - c.seen_at)
+    recency = math.exp(-age / max(cfg.window_s, 1e-6))
+    if recency > 0 and w.get("recency", 0.0) != 0:
+        reasons.append(PickReason("recency", round(w["recency"] * recency, 4), f"{age:.0f}s old"))
+    total = round(sum(x.weight for x in reasons), 4)
+    return MessagePick(message_id=m.id, channel=m.channel, user=m.user, text=m.text, score=total, reasons=reasons)
+
+
+def _static_reasons(c: Candidate, cfg: PickConfig, name: str) -> tuple:
+    """Every pick reason except recency (which changes with the clock)."""
     w, m, r = cfg.weights, c.message, c.record
     reasons: list[PickReason] = []
 
@@ -178,7 +198,4 @@ def score_candidate(c: Candidate, cfg: PickConfig, name: str, now: float) -> Mes
         + (f", {c.message_count} messages" if c.message_count else ""))
     if m.kind == MessageKind.MESSAGE and m.bits == 0 and not how and is_low_content(m.text):
         add("low_content", 1.0, "bare reaction")
-    age = max(0.0, now - c.seen_at)
-    add("recency", math.exp(-age / max(cfg.window_s, 1e-6)), f"{age:.0f}s old")
-    total = round(sum(x.weight for x in reasons), 4)
-    return MessagePick(message_id=m.id, channel=m.channel, user=m.user, text=m.text, score=total, reasons=reasons)
+    return tuple(reasons)

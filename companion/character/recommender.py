@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
+import random
 from typing import Any
 
 from companion.character.pick import Candidate
@@ -119,7 +119,7 @@ def build_recommendation(*, channel: str, picks: list[tuple[Candidate, MessagePi
     prompt = build_prompt(name=name, persona=persona, mood=mood, tone=tone, tone_reasons=tone_reasons,
                           answer=answer, recent=context, memories=memories)
     return Recommendation(
-        id=uuid.uuid4().hex[:12], created_at=now, channel=channel, picks=[p for _, p in picks], tone=tone,
+        id=f"{random.getrandbits(48):012x}", created_at=now, channel=channel, picks=[p for _, p in picks], tone=tone,
         tone_reasons=tone_reasons, memories=memories, moderation=moderation, companion_mood=mood, prompt=prompt,
         skipped=skipped,
     )
