@@ -123,16 +123,6 @@ _BENIGN = [
     "you're a national treasure", "you're a natural", "you're a pro already", "you look happy today",
     "you sound like a pro caster", "you look like you need coffee lol", "you sound sick hope you feel better",
     "you make this game look easy", "you always make me laugh", "you're a gem", "ur a legend fr",
-    # remarks on the streamer's state, set-up and presence (chat dev's one false flag, "you sound
-    # tired", is of this kind): second person, no judgement
-    "you seem sleepy today", "you look exhausted lol", "you sound sleepy", "you seem stressed take a break",
-    "you sound a bit sick today", "you look cold in that room", "you seem quiet today", "you sound hyped today",
-    "you seem in a good mood", "you sound different today", "you look different with the new haircut",
-    "you're late today lol", "you were gone for so long", "you're so quiet today", "you're lagging",
-    "you're muted", "you're frozen", "you forgot to unmute", "your mic is quiet", "your camera froze",
-    "your game audio is loud", "you were so good yesterday", "glad you're back streamer", "welcome back streamer",
-    "so happy to see you live", "you made my week", "see you tomorrow streamer", "you're so chill today",
-    "you look sleepy lol", "you sound out of breath", "you're up early today", "you stayed up late again",
 ]
 
 
