@@ -3,6 +3,7 @@ dashboard server and the sources, around one :class:`pipelines.runtime.Runtime`.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import signal
 import time
@@ -349,8 +350,9 @@ class Engine:
             close = getattr(part, "close", None)
             if close is not None:
                 try:
-                    result = close()
-                    if asyncio.iscoroutine(result):
-                        await result
+                    if inspect.iscoroutinefunction(close):
+                        await close()
+                    else:  # off the loop: the memory store snapshots (FAISS, graph, fsync) here
+                        await asyncio.to_thread(close)
                 except Exception:
                     log.exception("failed to close %s", type(part).__name__)

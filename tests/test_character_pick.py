@@ -3,6 +3,7 @@ and the delivery APIs (bus, async iterator, callback)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -305,3 +306,20 @@ async def test_stage_protocol_and_mood_ticker(tmp_path):
     finally:
         await ch.stage.stop()
     assert (tmp_path / "character_state.json").exists()
+
+
+def test_rescoring_a_pooled_candidate_ages_only_its_recency():
+    """The static reasons are computed once per candidate; a later batch rescores recency only,
+    and a different config recomputes them."""
+    from companion.character.pick import Candidate, score_candidate
+
+    msg = ChatMessage(text="Aiko what game is next?", user="alice", channel="chan")
+    c = Candidate(message=msg, record=None, seen_at=100.0, first_time=True)
+    cfg = CharacterConfig.from_dict({}).pick
+    early, late = score_candidate(c, cfg, "Aiko", 100.0), score_candidate(c, cfg, "Aiko", 100.0 + cfg.window_s)
+    terms = lambda p: {r.name: r.weight for r in p.reasons}  # noqa: E731
+    assert {"direct_address", "question", "first_time", "recency"} <= terms(early).keys()
+    assert {k: v for k, v in terms(early).items() if k != "recency"} == {k: v for k, v in terms(late).items() if k != "recency"}
+    assert terms(late)["recency"] < terms(early)["recency"] and late.score < early.score
+    heavier = dataclasses.replace(cfg, weights={**cfg.weights, "question": cfg.weights["question"] * 3})
+    assert terms(score_candidate(c, heavier, "Aiko", 100.0))["question"] == round(cfg.weights["question"] * 3, 4)

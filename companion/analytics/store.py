@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from companion.atomic_file import write_atomic
 
 log = logging.getLogger(__name__)
@@ -23,8 +25,9 @@ class AnalyticsStore:
 
     def save(self, state: dict[str, Any]) -> None:
         """Write ``state`` atomically (temp file + rename), so a crash never leaves half a file."""
-        write_atomic(self.path, json.dumps({"version": FORMAT_VERSION, "saved_at": time.time(), **state},
-                                           separators=(",", ":")))
+        # orjson: the encoder holds the GIL throughout, so a fast one keeps the loop responsive.
+        write_atomic(self.path, orjson.dumps({"version": FORMAT_VERSION, "saved_at": time.time(), **state},
+                                             option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY))
 
     def load(self) -> dict[str, Any] | None:
         """The saved state, or None. An unreadable file is kept aside (``.corrupt``), not deleted."""

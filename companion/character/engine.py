@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
 
+import orjson
+
 from companion.character.config import CHEMICALS, CharacterConfig
 from companion.character.derived import conditioning_tokens, pad_from, sampling_from
 from companion.character.expression import CUE_TTL_S, ExpressionState
@@ -159,7 +161,9 @@ class CharacterEngine:
                 "recommendations": [r.to_dict() for r in self._recs],
             }
             self._last_save = self.clock()
-        write_atomic(self.state_path, json.dumps(blob))
+        # orjson: a C encoder holds the GIL for the whole call, and this is 20k viewers; ~10x
+        # faster than json.dumps, so the event loop waits that much less.
+        write_atomic(self.state_path, orjson.dumps(blob, option=orjson.OPT_NON_STR_KEYS))
 
     def load(self) -> bool:
         """Restore the persisted state if there is one; the mood then relaxes over the downtime.
