@@ -112,9 +112,7 @@ class RecordDB:
         return out
 
     def get_profile(self, viewer_id: str) -> ViewerProfile | None:
-        with self.env.begin() as txn:
-            raw = txn.get(viewer_id.encode(), db=self.profile)
-        return ViewerProfile.from_json(raw) if raw is not None else None
+        return self.get_profiles([viewer_id]).get(viewer_id)
 
     def get_profiles(self, viewer_ids: list[str]) -> dict[str, ViewerProfile]:
         """The stored profiles among ``viewer_ids``, in one read transaction."""

@@ -335,7 +335,6 @@ class MemoryStore:
             with self._lock:
                 self._vector_backlog.extendleft(reversed([r.id for r in recs]))
             return 0
-        done = 0
         with self._lock:
             fresh = self.db.get_memories([r.id for r in recs])  # edits or deletes may have happened
             todo = []
@@ -358,9 +357,8 @@ class MemoryStore:
             self.index.add(rows, vecs)
             self.prior.touch(rows)
             self.dense_prior.touch(rows)
-            done = len(todo)
             self._maybe_train()
-        return done
+        return len(todo)
 
     # ------------------------------------------------------------------ merging and facts
     def _repeat_of(self, viewer: str, text: str, ev, emb: np.ndarray | None, topics: list[str],
