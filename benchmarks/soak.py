@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -27,6 +28,31 @@ from companion.messages import ChatMessage
 from pipelines.latency_histogram import LatencyHistogram
 
 SAMPLE_EVERY_S = 10.0
+
+
+class GcPauses:
+    """Counts and longest pause per collector generation (``gc.callbacks``): a collection holds
+    the GIL, so a long one shows up as loop lag and latency whatever thread triggered it."""
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.max_ms = [0.0, 0.0, 0.0]
+        self.collected = [0, 0, 0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        g = info.get("generation", 0)
+        ms = (time.perf_counter() - self._started) * 1000.0
+        self.count[g] += 1
+        self.collected[g] += info.get("collected", 0)
+        self.max_ms[g] = max(self.max_ms[g], ms)
+
+    def to_dict(self) -> dict[str, list]:
+        return {"collections": self.count, "max_ms": [round(x, 1) for x in self.max_ms],
+                "collected": self.collected}
 
 
 def _r(v: float | None) -> float | None:
@@ -129,6 +155,8 @@ async def soak(minutes: float, rate: float, data_dir: Path, threads: int,
     config = EngineConfig(data_dir=data_dir, port=0, dashboard=True, memory="memory" not in without,
                           analytics="analytics" not in without, character="character" not in without)
     engine = await Engine.open(config)
+    pauses = GcPauses()
+    gc.callbacks.append(pauses)
     seconds = minutes * 60.0
     source = PacedChat(rate, seconds)
     started = time.perf_counter()
@@ -155,8 +183,10 @@ async def soak(minutes: float, rate: float, data_dir: Path, threads: int,
                         "py_blocks_k": round(sys.getallocatedblocks() / 1000, 1),
                         "published": rt.published if rt else 0,
                         "in_flight": rt.in_flight if rt else 0,
-                        "loop_lag_max_ms": round(window_lag * 1000, 1)})
+                        "loop_lag_max_ms": round(window_lag * 1000, 1),
+                        "loop_lag_window_ms": round(m.pop_loop_lag_window() * 1000, 1)})
     summary = run.result()
+    gc.callbacks.remove(pauses)
     stop.set()
     pushes = await client
     hist = engine.metrics._latency
@@ -175,6 +205,9 @@ async def soak(minutes: float, rate: float, data_dir: Path, threads: int,
         "p50_ms": _r(hist.percentile(50)), "p99_ms": _r(hist.percentile(99)),
         "p50_after_1min_ms": _r(after.percentile(50)), "p99_after_1min_ms": _r(after.percentile(99)),
         "max_ms": _r(hist.max_ms),
+        # Stages that follow publish (the character): receive-to-done, not in the record's latency.
+        "followers": engine.metrics.follower_percentiles(),
+        "gc": pauses.to_dict(),
         "loop_lag_max_ms": round(engine.metrics.loop_lag_max_s * 1000, 1),
         "rss_mb_series": rss,
         "rss_growth_after_1min_pct": round(growth, 2) if growth is not None else None,

@@ -54,19 +54,45 @@ class Metrics:
                               "Event-loop wake-up delay of the probe task, last sample", registry=r)
         self.loop_lag_max = Gauge("companion_loop_lag_max_seconds",
                                   "Largest event-loop wake-up delay since start", registry=r)
+        self.follower_seconds = Histogram("companion_follower_latency_seconds",
+                                          "Receive-to-done latency of stages that follow publish "
+                                          "(the character)", ["stage"], buckets=_LATENCY_BUCKETS,
+                                          registry=r)
         self.loop_lag_max_s = 0.0
+        self._loop_lag_window_s = 0.0
         self._latency = LatencyHistogram()
+        self._follower_latency: dict[str, LatencyHistogram] = {}
 
     def observe_e2e(self, seconds: float) -> None:
         self.e2e_seconds.observe(seconds)
         self._latency.observe(seconds * 1000.0)
 
+    def observe_follower(self, stage: str, seconds: float) -> None:
+        """Receive-to-done latency of one message in a stage that runs after publish."""
+        self.follower_seconds.labels(stage=stage).observe(seconds)
+        hist = self._follower_latency.get(stage)
+        if hist is None:
+            hist = self._follower_latency[stage] = LatencyHistogram()
+        hist.observe(seconds * 1000.0)
+
+    def follower_percentiles(self) -> dict[str, dict[str, float | None]]:
+        """Per follower stage: p50/p99 receive-to-done latency in milliseconds."""
+        return {name: {"p50_ms": round(h.percentile(50), 3), "p99_ms": round(h.percentile(99), 3)}
+                for name, h in self._follower_latency.items() if h.count}
+
     def observe_loop_lag(self, seconds: float) -> None:
         """One sample of the loop-lag probe (``pipelines.loop_probe``)."""
         self.loop_lag.set(seconds)
+        if seconds > self._loop_lag_window_s:
+            self._loop_lag_window_s = seconds
         if seconds > self.loop_lag_max_s:
             self.loop_lag_max_s = seconds
             self.loop_lag_max.set(seconds)
+
+    def pop_loop_lag_window(self) -> float:
+        """The largest loop-lag sample since the last call (seconds), for a time series."""
+        worst, self._loop_lag_window_s = self._loop_lag_window_s, 0.0
+        return worst
 
     def latency_percentiles(self) -> dict[str, float | None]:
         """p50/p99 over every message of the run, in milliseconds (within 0.5%: a bounded

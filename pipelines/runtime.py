@@ -1,5 +1,11 @@
 """The asyncio streaming runtime: sources ─► ingest queue ─► micro-batched analysis in a worker
-thread ─► stages ─► publish (sink + bus).
+thread ─► stages ─► publish (sink + bus) ─► followers.
+
+Followers are stages that only read the record (``follows_publish``: the character engine). They
+run after publish, in their own chain, so the record a dashboard, sink or bot receives does not
+wait for them; their own receive-to-done latency is measured apart
+(``companion_follower_latency_seconds``). Their queue is bounded like the others, so a follower
+that falls far behind slows publish (backpressure) instead of growing without bound.
 
 Every hop is a queue with one consumer, so messages leave in the order they arrived (and in
 particular in order within each channel). At most ``ingest_capacity`` messages are in flight
@@ -40,6 +46,11 @@ from pipelines.stage import MessageErrors, Stage
 log = logging.getLogger(__name__)
 
 TRIM_EVERY_S = 30.0
+# A full collection walks every object not yet frozen, so the freeze interval bounds its pause
+# (30 s of survivors at 100 msgs/s: up to 266 ms a pass). A shorter interval was tried (2 s: full
+# passes 38 -> 3 in a 3-minute soak, loop-lag max 162 -> 140 ms, within noise) and not kept: a
+# cycle frozen before it dies is never collected, and full passes collect ~34 such objects/s.
+FREEZE_EVERY_S = 30.0
 # A stage behind schedule merges waiting batches up to this many analyser batches per call.
 STAGE_COALESCE = 4
 
@@ -138,6 +149,8 @@ class Runtime:
     ) -> None:
         self.analyzer = analyzer
         self.stages = list(stages or [])
+        self._chain = [s for s in self.stages if not getattr(s, "follows_publish", False)]
+        self._followers = [s for s in self.stages if getattr(s, "follows_publish", False)]
         self.metrics = metrics or Metrics()
         self.bus = bus or Bus()
         self.sink = sink
@@ -149,7 +162,8 @@ class Runtime:
         self.ingest: asyncio.Queue = asyncio.Queue(maxsize=cap + 1)
         stage_batches = max(2, math.ceil(cap / max(1, self.config.batch_size)))
         self._stage_queues = [asyncio.Queue(maxsize=stage_batches)
-                              for _ in range(len(self.stages) + 1)]
+                              for _ in range(len(self._chain) + 1)]
+        self._follow_queues = [asyncio.Queue(maxsize=stage_batches) for _ in self._followers]
         self._room = asyncio.Event()
         self._room.set()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze")
@@ -270,7 +284,7 @@ class Runtime:
         batcher: MicroBatcher[ChatMessage] = MicroBatcher(
             self.ingest, self.config.batch_size, self.config.batch_deadline_ms)
         out = self._stage_queues[0]
-        last_trim = time.monotonic()
+        last_trim = last_freeze = time.monotonic()
         while (batch := await batcher.next_batch()) is not None:
             items = batch.items
             lag = self.lag_ms()
@@ -295,7 +309,11 @@ class Runtime:
                 # batches (companion/allocator.py: why RSS otherwise climbs).
                 last_trim = time.monotonic()
                 await loop.run_in_executor(self._executor, trim)
+                self.metrics.stage_seconds.labels(stage="malloc_trim").observe(time.monotonic() - last_trim)
+            if time.monotonic() - last_freeze >= FREEZE_EVERY_S:
+                last_freeze = time.monotonic()
                 freeze_survivors()  # companion/gc_freeze.py: full GC passes stalled the loop
+                self.metrics.stage_seconds.labels(stage="gc_freeze").observe(time.monotonic() - last_freeze)
         await out.put(END)
 
     async def _analyze(self, loop: asyncio.AbstractEventLoop, items: list[ChatMessage],
@@ -331,9 +349,8 @@ class Runtime:
                     self._fail(msg, "analyze", "the analyser returned no record")
         return events
 
-    async def _stage_worker(self, index: int) -> None:
-        stage = self.stages[index]
-        inbox, out = self._stage_queues[index], self._stage_queues[index + 1]
+    async def _stage_worker(self, stage: Stage, inbox: asyncio.Queue, out: asyncio.Queue | None,
+                            follower: bool = False) -> None:
         cap = max(1, self.config.batch_size) * STAGE_COALESCE
         ended = False
         while not ended and (events := await inbox.get()) is not END:
@@ -351,8 +368,14 @@ class Runtime:
             self.metrics.stage_seconds.labels(stage=stage.name).observe(time.perf_counter() - started)
             self.metrics.stage_items.labels(stage=stage.name).inc(len(events))
             self.metrics.queue_depth.labels(queue=stage.name).set(inbox.qsize())
-            await out.put(events)
-        await out.put(END)
+            if follower:
+                done = time.perf_counter()
+                for ev in events:
+                    self.metrics.observe_follower(stage.name, done - ev.message.received_at)
+            if out is not None:
+                await out.put(events)
+        if out is not None:
+            await out.put(END)
 
     async def _process(self, stage: Stage, events: list[Event]) -> None:
         """Run one stage on a batch. When the batch raises, retry it one message at a time so
@@ -410,6 +433,10 @@ class Runtime:
                                                max(ev.message.received_at for ev in events))
             self._left(len(records))
             self.metrics.published.inc(len(records))
+            if self._follow_queues and events:
+                await self._follow_queues[0].put(events)
+        if self._follow_queues:
+            await self._follow_queues[0].put(END)
 
     # -- lifecycle ------------------------------------------------------------------------
     async def run(self, sources: list[tuple[str, AsyncIterable]] | None = None, *,
@@ -428,8 +455,13 @@ class Runtime:
             await stage.start()
         freeze_startup()
         workers = [asyncio.create_task(self._analyze_worker(), name="analyze")]
-        workers += [asyncio.create_task(self._stage_worker(i), name=f"stage:{s.name}")
-                    for i, s in enumerate(self.stages)]
+        q = self._stage_queues
+        workers += [asyncio.create_task(self._stage_worker(st, q[i], q[i + 1]), name=f"stage:{st.name}")
+                    for i, st in enumerate(self._chain)]
+        fq = self._follow_queues
+        workers += [asyncio.create_task(self._stage_worker(st, fq[i], fq[i + 1] if i + 1 < len(fq) else None,
+                                                           follower=True), name=f"follower:{st.name}")
+                    for i, st in enumerate(self._followers)]
         publisher = asyncio.create_task(self._publish_worker(), name="publish")
         probe = asyncio.create_task(probe_loop_lag(self.metrics), name="loop-lag-probe")
         self._sources = [src for _, src in sources]

@@ -29,6 +29,8 @@ class Stage(Protocol):
     the messages it skipped (the runtime then counts them and does not retry)."""
 
     name: str
+    # A stage that only reads records (the character) may set ``follows_publish = True``: it then
+    # runs after the record is published, so its time is not in the record's latency.
 
     async def start(self) -> None: ...
 

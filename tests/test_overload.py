@@ -193,3 +193,40 @@ async def test_replay_with_serve_blocks_instead_of_degrading(tmp_path: Path) -> 
     assert engine.runtime.degraded == 0
     engine.stop()
     await asyncio.wait_for(task, 30)
+
+
+async def test_records_do_not_wait_for_the_character(tmp_path: Path) -> None:
+    """The character only reads records, so it follows publish: a character stuck on its lock
+    (a slow memory recall) delays its own picks, not the records; it still sees every message."""
+    from companion.messages import ChatMessage
+
+    engine = Engine(EngineConfig(data_dir=tmp_path, dashboard=False), analyzer=NoopAnalyzer())
+    task = asyncio.create_task(engine.run([], serve=True, install_signals=False))
+    while engine.runtime is None:
+        await asyncio.sleep(0.01)
+    release, held = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with engine.character._lock:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    try:
+        await engine.submit([ChatMessage(text=f"hello there number {i}", user=f"u{i}") for i in range(30)])
+        for _ in range(500):
+            if engine.runtime.published == 30:
+                break
+            await asyncio.sleep(0.01)
+        assert engine.runtime.published == 30
+        assert engine.character.stats["messages"] == 0  # still waiting on its lock
+    finally:
+        release.set()
+        holder.join()
+    engine.stop()
+    await asyncio.wait_for(task, 30)
+    assert engine.character.stats["messages"] == 30
+    follower = engine.metrics.follower_percentiles()["character"]
+    assert follower["p99_ms"] >= follower["p50_ms"] > 0

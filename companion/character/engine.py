@@ -82,6 +82,9 @@ class CharacterStage:
     """The pipeline stage wrapper (implements :class:`pipelines.stage.Stage`)."""
 
     name = "character"
+    # It only reads records (mood, recommendations, moderation): the record is published before
+    # it runs, so a recall or a pick never adds to the record's latency (pipelines/runtime.py).
+    follows_publish = True
 
     def __init__(self, engine: "CharacterEngine") -> None:
         self.engine = engine
